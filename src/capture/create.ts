@@ -1,0 +1,39 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { CaptureSource, SourceListener } from './source.js';
+import { SyntheticAudioSource, SyntheticVideoSource } from './synthetic.js';
+
+export interface CaptureSources {
+  video: CaptureSource;
+  audio: CaptureSource | null;
+}
+
+export interface SourceListeners {
+  video: SourceListener;
+  audio: SourceListener;
+}
+
+/** Builds the configured video and audio sources; the one place that switches on `source`. */
+export function createCaptureSources(config: Config, listeners: SourceListeners, log: Logger): CaptureSources {
+  const video = createVideoSource(config, listeners.video, log);
+  const audio = config.audio.enabled ? createAudioSource(config, listeners.audio, log) : null;
+  return { video, audio };
+}
+
+function createVideoSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {
+  switch (config.video.source) {
+    case 'test':
+      return new SyntheticVideoSource(config.video, listener, log);
+    default:
+      throw new Error(`video.source "${config.video.source}" is not built yet`);
+  }
+}
+
+function createAudioSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {
+  switch (config.audio.source) {
+    case 'test':
+      return new SyntheticAudioSource(config.audio, listener, log);
+    default:
+      throw new Error(`audio.source "${config.audio.source}" is not built yet`);
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** Every config key of shared/CONTRACT.md with its default; unknown keys are an error at every level. */
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const ServerSchema = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0').describe('Address to listen on'),
+  port: z.number().int().min(0).max(65535).default(8080).describe('TCP port (0: any free port)'),
+  tls: z
+    .strictObject({
+      cert: z.string().min(1).describe('PEM certificate file'),
+      key: z.string().min(1).describe('PEM private key file'),
+    })
+    .nullable()
+    .default(null)
+    .describe('Serve HTTPS and WSS on the same port'),
+  allowedOrigins: z
+    .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like "https://host:port" (no path)'))
+    .max(64)
+    .default([])
+    .describe('Extra Origins allowed to open /ws with a session cookie, exact match'),
+});
+
+const UserSchema = z.strictObject({
+  username: z.string().min(1).max(64),
+  passwordHash: z.string().startsWith('scrypt$', 'must be made by "wscam hash-password"'),
+});
+
+const AuthSchema = z.strictObject({
+  users: z.array(UserSchema).max(100).default([]),
+  tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters').max(256)).max(100).default([]),
+  disabled: z.boolean().default(false).describe('Serve every stream without credentials (trusted networks only)'),
+  sessionIdleHours: z.number().positive().max(24 * 365).default(12),
+  sessionMaxDays: z.number().positive().max(365).default(7),
+});
+
+const VideoSchema = z.strictObject({
+  source: z.enum(['test', 'v4l2', 'ffmpeg']).default('test'),
+  device: z.string().min(1).default('/dev/video0'),
+  inputFormat: z
+    .enum(['mjpeg', 'yuyv422', 'auto'])
+    .default('auto')
+    .describe('v4l2 pixel format: camera JPEGs passed through, raw YUYV encoded, or mjpeg with fallback to yuyv422'),
+  width: z.number().int().min(16).max(7680).default(640),
+  height: z.number().int().min(16).max(4320).default(480),
+  fps: z.number().int().min(1).max(120).default(15),
+  quality: z.number().int().min(1).max(100).default(80).describe('JPEG quality when wscam encodes'),
+  input: z.array(z.string()).max(64).default(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15']),
+  idleSeconds: z.number().min(0).max(86400).default(30),
+});
+
+const AudioSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  source: z.enum(['test', 'alsa', 'ffmpeg']).default('test'),
+  device: z.string().min(1).default('default'),
+  input: z.array(z.string()).max(64).default(['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
+  codec: z.enum(['pcm', 'opus']).default('pcm'),
+  sampleRate: z.union([z.literal(8000), z.literal(12000), z.literal(16000), z.literal(24000), z.literal(48000)]).default(48000),
+  channels: z.number().int().min(1).max(2).default(1),
+});
+
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  server: ServerSchema.prefault({}),
+  auth: AuthSchema.prefault({}),
+  video: VideoSchema.prefault({}),
+  ffmpeg: z.strictObject({ path: z.string().min(1).nullable().default(null) }).prefault({}),
+  audio: AudioSchema.prefault({}),
+  clients: z
+    .strictObject({
+      max: z.number().int().min(1).max(1000).default(32),
+      heartbeatSeconds: z.number().min(1).max(3600).default(15),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: LogLevel.default('info') }).prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type LogLevelName = z.infer<typeof LogLevel>;
+export const LOG_LEVELS = LogLevel.options;

@@ -1,0 +1,103 @@
+import { EventEmitter } from 'node:events';
+import type { CapturedChunk } from '../capture/source.js';
+import { ChunkKind } from '../protocol/header.js';
+import { SharedChunk } from './shared-chunk.js';
+import { HubViewer, type ViewerSink } from './viewer.js';
+
+export interface HubTotals {
+  published: Record<ChunkKind, number>;
+  sent: number;
+  dropped: number;
+  bytesSent: number;
+}
+
+interface HubEvents {
+  /** Number of attached viewers changed; capture runs on demand from this. */
+  viewers: [count: number];
+}
+
+/**
+ * The broadcast hub: keeps the latest chunk per kind and offers every new chunk to every
+ * attached viewer, each of which takes it or skips it by its own send policy.
+ */
+export class FrameHub extends EventEmitter<HubEvents> {
+  private readonly viewers = new Set<HubViewer>();
+  private readonly latestByKind = new Map<ChunkKind, SharedChunk>();
+  private readonly nextSequence = new Map<ChunkKind, number>();
+  private readonly waiters = new Set<{ kind: ChunkKind; resolve: (chunk: SharedChunk) => void }>();
+  private readonly totals = { sent: 0, dropped: 0, bytesSent: 0 };
+  private readonly published: Record<ChunkKind, number> = { [ChunkKind.Jpeg]: 0, [ChunkKind.Pcm]: 0, [ChunkKind.Opus]: 0 };
+
+  publish(chunk: CapturedChunk): SharedChunk {
+    const sequence = this.nextSequence.get(chunk.kind) ?? 0;
+    this.nextSequence.set(chunk.kind, sequence + 1);
+    const shared = new SharedChunk(chunk.kind, sequence, chunk.captureTimeUs, chunk.payload);
+    this.latestByKind.set(chunk.kind, shared);
+    this.published[chunk.kind] += 1;
+    for (const viewer of this.viewers) viewer.offer(shared);
+    for (const waiter of this.waiters) {
+      if (waiter.kind !== chunk.kind) continue;
+      this.waiters.delete(waiter);
+      waiter.resolve(shared);
+    }
+    return shared;
+  }
+
+  latest(kind: ChunkKind): SharedChunk | undefined {
+    return this.latestByKind.get(kind);
+  }
+
+  /** Resolves with the next chunk of a kind, or undefined after timeoutMs. */
+  next(kind: ChunkKind, timeoutMs: number): Promise<SharedChunk | undefined> {
+    return new Promise((resolve) => {
+      const waiter = {
+        kind,
+        resolve: (chunk: SharedChunk) => {
+          clearTimeout(timer);
+          resolve(chunk);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Drops what is kept from a capture run so a restarted source starts from fresh frames. */
+  forgetLatest(kind: ChunkKind): void {
+    this.latestByKind.delete(kind);
+  }
+
+  attach(sink: ViewerSink): HubViewer {
+    const viewer = new HubViewer(sink, (count) => {
+      this.totals.dropped += count;
+    });
+    this.viewers.add(viewer);
+    this.emit('viewers', this.viewers.size);
+    return viewer;
+  }
+
+  detach(viewer: HubViewer): void {
+    if (!this.viewers.delete(viewer)) return;
+    this.totals.sent += viewer.counters.sent;
+    this.totals.bytesSent += viewer.counters.bytesSent;
+    this.emit('viewers', this.viewers.size);
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  /** Totals over viewers past and present. */
+  stats(): HubTotals {
+    let sent = this.totals.sent;
+    let bytesSent = this.totals.bytesSent;
+    for (const viewer of this.viewers) {
+      sent += viewer.counters.sent;
+      bytesSent += viewer.counters.bytesSent;
+    }
+    return { published: { ...this.published }, sent, dropped: this.totals.dropped, bytesSent };
+  }
+}
