@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigInput } from '../../src/config/schema.js';
+
+export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+export interface RunningDaemon {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+  baseUrl: string;
+  wsUrl: string;
+  port: number;
+  child: ChildProcess;
+  stateDir: string;
+  configPath: string;
+  /** Every log line so far, parsed. */
+  logLines(): Array<Record<string, unknown>>;
+  /** Raw stdout+stderr so far. */
+  output(): string;
+  /** Resolves with the first log line for which match() is true (bounded by timeoutMs). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after 8 s; resolves with the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface DaemonOptions {
+  config?: ConfigInput;
+  env?: NodeJS.ProcessEnv;
+  /** Reuse a state directory (e.g. across a restart). */
+  stateDir?: string;
+  /** Fixed port instead of 0 (e.g. to restart on the same port). */
+  port?: number;
+  args?: string[];
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Starts the real daemon (dist/src/main.js) on 127.0.0.1 and waits for its "listening" log line. */
+export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'wscam-test-'));
+  const stateDir = options.stateDir ?? join(dir, 'state');
+  const configPath = join(dir, 'config.json');
+  const config: ConfigInput = { ...options.config, auth: { disabled: true, ...options.config?.auth } };
+  writeFileSync(configPath, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
+    { env: { ...process.env, STATE_DIRECTORY: stateDir, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  let output = '';
+  const lines: Array<Record<string, unknown>> = [];
+  const listeners = new Set<() => void>();
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    output += text;
+    partial += text;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: part });
+      }
+    }
+    for (const listener of listeners) listener();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    output += text;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      for (const listener of listeners) listener();
+      resolve({ code, signal });
+    });
+  });
+
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 15000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find(match);
+        if (found) {
+          cleanup();
+          resolve(found);
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          cleanup();
+          reject(new Error(`daemon exited before the expected log line; output:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for a log line; output:\n${output}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+
+  const listening = await waitForLog((line) => line.msg === 'listening');
+  const url = new URL(String(listening.url));
+  const port = Number(url.port);
+  const baseUrl = `${url.protocol}//127.0.0.1:${port}`;
+  return {
+    baseUrl,
+    wsUrl: `${url.protocol === 'https:' ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
+    port,
+    child,
+    stateDir,
+    configPath,
+    logLines: () => lines,
+    output: () => output,
+    waitForLog,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+        const result = await exited;
+        clearTimeout(timer);
+        return result;
+      }
+      return exited;
+    },
+  };
+}
