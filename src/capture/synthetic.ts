@@ -1,0 +1,196 @@
+import jpeg from 'jpeg-js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { ChunkKind } from '../protocol/header.js';
+import { drawText, fillRect, textWidth } from './bitmap-font.js';
+import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
+
+/** Loop length of the synthetic picture; frames are encoded once, then replayed. */
+const MAX_LOOP_FRAMES = 60;
+const BARS: ReadonlyArray<readonly [number, number, number]> = [
+  [192, 192, 192],
+  [192, 192, 0],
+  [0, 192, 192],
+  [0, 192, 0],
+  [192, 0, 192],
+  [192, 0, 0],
+  [0, 0, 192],
+];
+
+/** Runs `tick` at a steady rate, scheduled against the start time so it does not drift. */
+class SteadyTicker {
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private ticks = 0;
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly tick: () => void,
+  ) {}
+
+  start(): void {
+    this.stop();
+    this.startedAt = performance.now();
+    this.ticks = 0;
+    this.schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const due = this.startedAt + this.ticks * this.periodMs;
+    this.timer = setTimeout(() => {
+      this.ticks += 1;
+      // After a long stall (suspended board, debugger) skip ahead instead of bursting.
+      const behind = Math.floor((performance.now() - this.startedAt) / this.periodMs) - this.ticks;
+      if (behind > 5) this.ticks += behind;
+      this.tick();
+      if (this.timer) this.schedule();
+    }, Math.max(0, due - performance.now()));
+  }
+}
+
+/** Renders one test-pattern frame: sliding colour bars, a bouncing box and a frame counter. */
+export function renderTestPattern(width: number, height: number, index: number, count: number): Buffer {
+  const rgba = new Uint8Array(width * height * 4);
+  const shift = Math.floor((index / count) * width);
+  const barWidth = width / BARS.length;
+  for (let bar = 0; bar < BARS.length; bar += 1) {
+    const color = BARS[bar]!;
+    const x = (bar * barWidth + shift) % width;
+    fillRect(rgba, width, height, x, 0, barWidth + 1, height * 0.7, color);
+    fillRect(rgba, width, height, x - width, 0, barWidth + 1, height * 0.7, color);
+  }
+  fillRect(rgba, width, height, 0, height * 0.7, width, height * 0.3, [16, 16, 24]);
+  const phase = (index / count) * Math.PI * 2;
+  const box = Math.max(8, Math.round(height / 8));
+  fillRect(rgba, width, height, (width - box) * (0.5 + 0.5 * Math.sin(phase)), (height * 0.7 - box) * (0.5 + 0.5 * Math.sin(phase * 2)), box, box, [255, 255, 255]);
+  const scale = Math.max(1, Math.floor(height / 80));
+  const label = `WSCAM TEST ${String(index).padStart(2, '0')}/${count}`;
+  drawText(rgba, width, label, Math.max(0, (width - textWidth(label, scale)) / 2), height * 0.78, scale, [240, 240, 240]);
+  // A sweep bar under the text moves once per loop so motion is visible even in a still screenshot pair.
+  fillRect(rgba, width, height, 0, height * 0.93, ((index + 1) / count) * width, Math.max(2, height * 0.02), [80, 200, 120]);
+  return jpeg.encode({ data: rgba, width, height }, 75).data;
+}
+
+/** The synthetic camera: a pre-encoded loop of test-pattern JPEGs replayed at the configured fps. */
+export class SyntheticVideoSource implements CaptureSource {
+  readonly name = 'video';
+  state: SourceState = { status: 'stopped' };
+  private frames: Buffer[] | undefined;
+  private rendering: Promise<Buffer[]> | undefined;
+  private next = 0;
+  private readonly ticker: SteadyTicker;
+  private running = false;
+
+  constructor(
+    private readonly config: Config['video'],
+    private readonly listener: SourceListener,
+    private readonly log: Logger,
+  ) {
+    this.ticker = new SteadyTicker(1000 / config.fps, () => this.emitFrame());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.setState({ status: 'starting' });
+    void this.renderLoop().then((frames) => {
+      if (!this.running) return;
+      this.frames = frames;
+      this.setState({ status: 'running' });
+      this.emitFrame();
+      this.ticker.start();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.ticker.stop();
+    this.setState({ status: 'stopped' });
+  }
+
+  private emitFrame(): void {
+    const frames = this.frames;
+    if (!frames || !this.running) return;
+    const payload = frames[this.next % frames.length]!;
+    this.next += 1;
+    this.listener.chunk({ kind: ChunkKind.Jpeg, payload, captureTimeUs: nowMicros() });
+  }
+
+  /** Encodes the loop once, yielding between frames so the server keeps serving meanwhile. */
+  private renderLoop(): Promise<Buffer[]> {
+    this.rendering ??= (async () => {
+      const started = performance.now();
+      const { width, height } = this.config;
+      const count = Math.min(MAX_LOOP_FRAMES, this.config.fps * 4);
+      const frames: Buffer[] = [];
+      for (let index = 0; index < count; index += 1) {
+        frames.push(renderTestPattern(width, height, index, count));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      this.log.info({ frames: count, width, height, ms: Math.round(performance.now() - started) }, 'test pattern rendered');
+      return frames;
+    })();
+    return this.rendering;
+  }
+
+  private setState(state: SourceState): void {
+    this.state = state;
+    this.listener.state(state);
+  }
+}
+
+/** Audio chunk length for PCM (the contract's ~20 ms). */
+export const AUDIO_CHUNK_MS = 20;
+
+/** The synthetic microphone: a 440 Hz tone, one precomputed second replayed as 20 ms PCM chunks. */
+export class SyntheticAudioSource implements CaptureSource {
+  readonly name = 'audio';
+  state: SourceState = { status: 'stopped' };
+  private readonly second: Buffer;
+  private readonly chunkBytes: number;
+  private offset = 0;
+  private readonly ticker: SteadyTicker;
+
+  constructor(
+    config: Config['audio'],
+    private readonly listener: SourceListener,
+    log: Logger,
+  ) {
+    const { sampleRate, channels } = config;
+    // One second holds a whole number of 440 Hz cycles, so the loop joins without a click.
+    this.second = Buffer.alloc(sampleRate * channels * 2);
+    for (let frame = 0; frame < sampleRate; frame += 1) {
+      const sample = Math.round(Math.sin((2 * Math.PI * 440 * frame) / sampleRate) * 0.3 * 32767);
+      for (let channel = 0; channel < channels; channel += 1) {
+        this.second.writeInt16LE(sample, (frame * channels + channel) * 2);
+      }
+    }
+    this.chunkBytes = (sampleRate / (1000 / AUDIO_CHUNK_MS)) * channels * 2;
+    this.ticker = new SteadyTicker(AUDIO_CHUNK_MS, () => this.emitChunk());
+    log.debug({ sampleRate, channels }, 'test tone ready');
+  }
+
+  start(): void {
+    if (this.state.status === 'running') return;
+    this.state = { status: 'running' };
+    this.listener.state(this.state);
+    this.ticker.start();
+  }
+
+  async stop(): Promise<void> {
+    this.ticker.stop();
+    this.state = { status: 'stopped' };
+    this.listener.state(this.state);
+  }
+
+  private emitChunk(): void {
+    const payload = this.second.subarray(this.offset, this.offset + this.chunkBytes);
+    this.offset = (this.offset + this.chunkBytes) % this.second.length;
+    this.listener.chunk({ kind: ChunkKind.Pcm, payload, captureTimeUs: nowMicros() });
+  }
+}

@@ -1,0 +1,228 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { CaptureController } from '../capture/capture-controller.js';
+import type { Config } from '../config/schema.js';
+import type { FrameHub } from '../hub/frame-hub.js';
+import type { Logger } from '../log.js';
+import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, type HelloMessage } from '../protocol/messages.js';
+import type { AccessControl } from './access.js';
+import { serveMjpegStream } from './mjpeg-stream.js';
+import { refusalResponse, SECURITY_HEADERS, sendJson, sendText } from './respond.js';
+import { serveSnapshot } from './snapshot.js';
+import { findStaticFile, sendStaticFile } from './static-files.js';
+import { healthReport, prometheusMetrics } from './status.js';
+import { ViewerConnection } from './viewer-connection.js';
+
+/** Upgrade handshakes allowed in flight at once, so a flood of half-open upgrades stays cheap. */
+const MAX_PENDING_UPGRADES = 16;
+
+export interface ServerDependencies {
+  config: Config;
+  hub: FrameHub;
+  capture: CaptureController;
+  access: AccessControl;
+  /** Folder the viewer page is served from (the built web/). */
+  webRoot: string;
+  hello: () => HelloMessage;
+  log: Logger;
+  /** Certificate and key already read from server.tls, or null for plain HTTP. */
+  tls: { cert: Buffer; key: Buffer } | null;
+}
+
+/** The one HTTP(S) port: viewer page, streams, status, and the /ws upgrade. */
+export class WscamServer {
+  private readonly server: Server;
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    clientTracking: false,
+  });
+  private readonly viewers = new Set<ViewerConnection>();
+  private readonly mjpegStreams = new Set<() => void>();
+  private pendingUpgrades = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly secure: boolean;
+
+  constructor(private readonly deps: ServerDependencies) {
+    this.secure = deps.tls !== null;
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handleRequest(req, res);
+    this.server = deps.tls ? createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, handler) : createHttpServer(handler);
+    // Slowloris: a request must finish its headers and body in bounded time.
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    this.server.keepAliveTimeout = 5_000;
+    this.server.maxHeadersCount = 64;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (socket.writable) socket.end(refusalResponse(400, 'Bad Request'));
+      else socket.destroy();
+      deps.log.debug({ code: error.code }, 'bad request from client');
+    });
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host, port } = this.deps.config.server;
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const heartbeatMs = this.deps.config.clients.heartbeatSeconds * 1000;
+        this.heartbeat = setInterval(() => {
+          for (const viewer of this.viewers) viewer.heartbeat();
+        }, heartbeatMs);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get clientCounts(): { websocket: number; mjpeg: number } {
+    return { websocket: this.viewers.size, mjpeg: this.mjpegStreams.size };
+  }
+
+  /** Ends every viewer with 1001 and stops listening. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    const closing = [...this.viewers].map(
+      (viewer) =>
+        new Promise<void>((resolve) => {
+          viewer.ws.once('close', () => resolve());
+          viewer.close(CloseCode.GoingAway, 'server shutting down');
+          // A peer that never answers the close frame must not hold up the exit.
+          setTimeout(() => {
+            viewer.ws.terminate();
+            resolve();
+          }, 1500).unref();
+        }),
+    );
+    for (const end of this.mjpegStreams) end();
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await Promise.all(closing);
+    this.server.closeAllConnections();
+    await stopped;
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = parseRequestUrl(req.url);
+    if (!url) {
+      sendText(res, 400, 'bad request\n');
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const readOnly = method === 'GET' || method === 'HEAD';
+    const protectedPath = ['/snapshot.jpg', '/stream.mjpg', '/metrics'].includes(url.pathname);
+    if (protectedPath && !readOnly) {
+      sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (protectedPath) {
+      const decision = this.deps.access.checkRequest(req);
+      if (!decision.ok) {
+        sendText(res, decision.status, decision.status === 401 ? 'authentication required\n' : 'forbidden\n');
+        return;
+      }
+    }
+    switch (url.pathname) {
+      case '/healthz': {
+        const report = healthReport(this.deps.hub, this.deps.capture);
+        sendJson(res, report.status === 'ok' ? 200 : 503, report);
+        return;
+      }
+      case '/metrics':
+        sendText(res, 200, prometheusMetrics(this.deps.hub, this.deps.capture, this.clientCounts), {
+          'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+        });
+        return;
+      case '/snapshot.jpg':
+        await serveSnapshot(res, this.deps.hub, this.deps.capture, method === 'HEAD');
+        return;
+      case '/stream.mjpg': {
+        if (this.totalClients() >= this.deps.config.clients.max) {
+          sendText(res, 503, 'too many viewers\n', { 'Retry-After': '5' });
+          return;
+        }
+        const end = serveMjpegStream(req, res, this.deps.hub, this.deps.log);
+        this.mjpegStreams.add(end);
+        res.on('close', () => this.mjpegStreams.delete(end));
+        return;
+      }
+      case '/ws':
+        sendText(res, 426, 'upgrade required\n', { Upgrade: 'websocket' });
+        return;
+    }
+    if (!readOnly) {
+      sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const found = await findStaticFile(this.deps.webRoot, url.pathname);
+    if (!found.ok) {
+      sendText(res, found.status, found.status === 404 ? 'not found\n' : 'bad request\n');
+      return;
+    }
+    sendStaticFile(req, res, found, SECURITY_HEADERS);
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, reason: string, extra: Record<string, string> = {}) => {
+      this.deps.log.info({ remote: req.socket.remoteAddress, status }, `websocket upgrade refused: ${reason}`);
+      socket.end(refusalResponse(status, reason, extra));
+    };
+    const url = parseRequestUrl(req.url);
+    if (!url || url.pathname !== '/ws') return refuse(404, 'Not Found');
+    const decision = this.deps.access.checkUpgrade(req, this.secure);
+    if (!decision.ok) return refuse(decision.status, decision.status === 401 ? 'Unauthorized' : 'Forbidden');
+    if (this.totalClients() + this.pendingUpgrades >= this.deps.config.clients.max) {
+      return refuse(503, 'Service Unavailable', { 'Retry-After': '5' });
+    }
+    if (this.pendingUpgrades >= MAX_PENDING_UPGRADES) return refuse(503, 'Service Unavailable', { 'Retry-After': '1' });
+    this.pendingUpgrades += 1;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      this.pendingUpgrades -= 1;
+    };
+    socket.once('close', settle);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      socket.off('close', settle);
+      (socket as import('node:net').Socket).setNoDelay?.(true);
+      const connection = new ViewerConnection(
+        ws,
+        socket,
+        this.deps.hello(),
+        this.deps.hub,
+        { remoteAddress: req.socket.remoteAddress ?? '?', ...(decision.principal.sessionId ? { sessionId: decision.principal.sessionId } : {}) },
+        this.deps.log,
+        (closed) => this.viewers.delete(closed),
+      );
+      this.viewers.add(connection);
+      this.deps.log.info({ remote: connection.identity.remoteAddress, viewers: this.viewers.size }, 'viewer joined');
+    });
+  }
+
+  /** Closes every WebSocket of a session that logged out. */
+  closeSession(sessionId: string): void {
+    for (const viewer of this.viewers) {
+      if (viewer.identity.sessionId === sessionId) viewer.close(CloseCode.PolicyViolation, 'logged out');
+    }
+  }
+
+  private totalClients(): number {
+    return this.viewers.size + this.mjpegStreams.size;
+  }
+}
+
+function parseRequestUrl(raw: string | undefined): URL | null {
+  if (!raw || !raw.startsWith('/')) return null;
+  try {
+    return new URL(raw, 'http://localhost');
+  } catch {
+    return null;
+  }
+}

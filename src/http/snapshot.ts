@@ -1,0 +1,37 @@
+import type { ServerResponse } from 'node:http';
+import type { CaptureController } from '../capture/capture-controller.js';
+import type { FrameHub } from '../hub/frame-hub.js';
+import { ChunkKind } from '../protocol/header.js';
+import { SECURITY_HEADERS, sendText } from './respond.js';
+
+/** A kept frame younger than this is current enough for a snapshot. */
+const FRESH_FRAME_US = 1_000_000;
+const SNAPSHOT_WAIT_MS = 5000;
+
+/** GET /snapshot.jpg: the latest frame, starting capture for it when nobody is watching. */
+export async function serveSnapshot(res: ServerResponse, hub: FrameHub, capture: CaptureController, head: boolean): Promise<void> {
+  const release = capture.acquire();
+  try {
+    const latest = hub.latest(ChunkKind.Jpeg);
+    const nowUs = Date.now() * 1000;
+    const frame =
+      latest && capture.isRunning && nowUs - latest.captureTimeUs < FRESH_FRAME_US
+        ? latest
+        : await hub.next(ChunkKind.Jpeg, SNAPSHOT_WAIT_MS);
+    if (res.destroyed) return;
+    if (!frame) {
+      sendText(res, 503, 'no frame from the camera yet\n', { 'Retry-After': '1' });
+      return;
+    }
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'image/jpeg',
+      'Content-Length': String(frame.payload.length),
+      'Cache-Control': 'no-store',
+      'X-Timestamp': (frame.captureTimeUs / 1e6).toFixed(6),
+    });
+    res.end(head ? undefined : frame.payload);
+  } finally {
+    release();
+  }
+}

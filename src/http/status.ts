@@ -1,0 +1,80 @@
+import type { CaptureController, SourceHealth } from '../capture/capture-controller.js';
+import type { FrameHub } from '../hub/frame-hub.js';
+import { ChunkKind } from '../protocol/header.js';
+
+/** Video frames older than this mean the camera stopped delivering. */
+const STALE_FRAME_MS = 5000;
+
+export interface HealthReport {
+  status: 'ok' | 'down';
+  reason?: string;
+  capture: 'running' | 'idle';
+  viewers: number;
+  uptimeSeconds: number;
+  video: SourceHealth;
+  audio: SourceHealth | null;
+}
+
+/** /healthz: ok while capture delivers frames (or sleeps for lack of viewers), down with a reason otherwise. */
+export function healthReport(hub: FrameHub, capture: CaptureController): HealthReport {
+  const { video, audio } = capture.health();
+  const base = {
+    capture: capture.isRunning ? ('running' as const) : ('idle' as const),
+    viewers: hub.viewerCount,
+    uptimeSeconds: Math.round(process.uptime()),
+    video,
+    audio,
+  };
+  if (!capture.isRunning) return { status: 'ok', ...base };
+  if (video.state === 'down') return { status: 'down', reason: `camera: ${video.reason ?? 'down'}`, ...base };
+  if (video.state === 'running' && video.lastChunkAgeMs !== null && video.lastChunkAgeMs > STALE_FRAME_MS) {
+    return { status: 'down', reason: `camera: no frame for ${Math.round(video.lastChunkAgeMs / 1000)} s`, ...base };
+  }
+  if (audio?.state === 'down') return { status: 'down', reason: `microphone: ${audio.reason ?? 'down'}`, ...base };
+  return { status: 'ok', ...base };
+}
+
+export interface TransportCounts {
+  websocket: number;
+  mjpeg: number;
+}
+
+/** /metrics in the Prometheus text format. */
+export function prometheusMetrics(hub: FrameHub, capture: CaptureController, clients: TransportCounts): string {
+  const totals = hub.stats();
+  const { video, audio } = capture.health();
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, samples: Array<[string, number]>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric('wscam_clients', 'gauge', 'Connected viewers by transport.', [
+    ['{transport="websocket"}', clients.websocket],
+    ['{transport="mjpeg"}', clients.mjpeg],
+  ]);
+  metric('wscam_chunks_captured_total', 'counter', 'Chunks taken from capture, by kind.', [
+    ['{kind="jpeg"}', totals.published[ChunkKind.Jpeg]],
+    ['{kind="pcm"}', totals.published[ChunkKind.Pcm]],
+    ['{kind="opus"}', totals.published[ChunkKind.Opus]],
+  ]);
+  metric('wscam_chunks_sent_total', 'counter', 'Chunks written to viewers.', [['', totals.sent]]);
+  metric('wscam_chunks_dropped_total', 'counter', 'Chunks skipped because a viewer was too slow.', [['', totals.dropped]]);
+  metric('wscam_bytes_sent_total', 'counter', 'Bytes written to viewers.', [['', totals.bytesSent]]);
+  metric('wscam_capture_fps', 'gauge', 'Chunks per second over the last 5 s, by source.', [
+    ['{source="video"}', video.fps],
+    ['{source="audio"}', audio?.fps ?? 0],
+  ]);
+  metric('wscam_capture_restarts_total', 'counter', 'Times a source went down and was restarted.', [
+    ['{source="video"}', video.restarts],
+    ['{source="audio"}', audio?.restarts ?? 0],
+  ]);
+  metric('wscam_capture_up', 'gauge', '1 while the source is running.', [
+    ['{source="video"}', video.state === 'running' ? 1 : 0],
+    ['{source="audio"}', audio?.state === 'running' ? 1 : 0],
+  ]);
+  metric('process_resident_memory_bytes', 'gauge', 'Resident set size.', [['', memory.rss]]);
+  metric('process_cpu_seconds_total', 'counter', 'User and system CPU time.', [['', (cpu.user + cpu.system) / 1e6]]);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,118 @@
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import type { FrameHub } from '../hub/frame-hub.js';
+import type { HubViewer } from '../hub/viewer.js';
+import type { Logger } from '../log.js';
+import { ChunkKind } from '../protocol/header.js';
+import { CloseCode, parseClientMessage, type HelloMessage } from '../protocol/messages.js';
+
+/** Control messages a viewer may send per second before it is closed. */
+export const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
+
+export interface ViewerIdentity {
+  remoteAddress: string;
+  sessionId?: string;
+}
+
+/**
+ * One WebSocket viewer: says hello, then takes media from the hub by the hub's send policy and
+ * answers subscribe messages. Media frames are pre-framed by the hub and written to the socket
+ * directly; `ws` still owns reading, control frames and closing.
+ */
+export class ViewerConnection {
+  private video = true;
+  private audio = true;
+  private readonly viewer: HubViewer;
+  private alive = true;
+  private messageWindowStart = 0;
+  private messagesInWindow = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    hello: HelloMessage,
+    private readonly hub: FrameHub,
+    readonly identity: ViewerIdentity,
+    private readonly log: Logger,
+    onClosed: (connection: ViewerConnection) => void,
+  ) {
+    ws.send(JSON.stringify(hello));
+    this.viewer = hub.attach({
+      bufferedBytes: () => ws.bufferedAmount,
+      write: (chunk) => {
+        if (ws.readyState === ws.OPEN) socket.write(chunk.wsFrame);
+      },
+      wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio),
+    });
+    const flush = () => this.viewer.flush();
+    socket.on('drain', flush);
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('error', (error) => this.log.debug({ err: error.message }, 'viewer socket error'));
+    ws.on('close', (code) => {
+      socket.off('drain', flush);
+      hub.detach(this.viewer);
+      this.log.info({ remote: identity.remoteAddress, code, ...this.viewer.counters }, 'viewer left');
+      onClosed(this);
+    });
+    const latest = hub.latest(ChunkKind.Jpeg);
+    // A new viewer sees the current picture at once instead of waiting for the next frame.
+    if (latest) this.viewer.offer(latest);
+  }
+
+  /** Called every heartbeat interval: a viewer that missed the last ping is cut off. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.log.info({ remote: this.identity.remoteAddress }, 'viewer did not answer ping: terminated');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  get counters(): HubViewer['counters'] {
+    return this.viewer.counters;
+  }
+
+  private onMessage(data: unknown, isBinary: boolean): void {
+    const now = performance.now();
+    if (now - this.messageWindowStart >= 1000) {
+      this.messageWindowStart = now;
+      this.messagesInWindow = 0;
+    }
+    this.messagesInWindow += 1;
+    if (this.messagesInWindow > MAX_CONTROL_MESSAGES_PER_SECOND) {
+      this.refuse(CloseCode.PolicyViolation, 'too many messages');
+      return;
+    }
+    if (isBinary) {
+      this.refuse(CloseCode.UnsupportedData, 'binary messages are not accepted');
+      return;
+    }
+    const parsed = parseClientMessage(String(data));
+    if (!parsed.ok) {
+      this.refuse(parsed.closeCode, parsed.reason);
+      return;
+    }
+    this.video = parsed.message.video;
+    this.audio = parsed.message.audio;
+    this.log.debug({ video: this.video, audio: this.audio }, 'viewer subscribed');
+    if (this.video) {
+      const latest = this.hub.latest(ChunkKind.Jpeg);
+      if (latest) this.viewer.offer(latest);
+    }
+  }
+
+  private refuse(code: number, reason: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.log.info({ remote: this.identity.remoteAddress, code, reason }, 'viewer closed for a bad message');
+    this.ws.close(code, reason);
+  }
+}
