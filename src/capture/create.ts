@@ -1,5 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { FfmpegAudioSource } from './ffmpeg-audio-source.js';
+import { FfmpegVideoSource } from './ffmpeg-video-source.js';
 import type { CaptureSource, SourceListener } from './source.js';
 import { SyntheticAudioSource, SyntheticVideoSource } from './synthetic.js';
 
@@ -24,6 +26,9 @@ function createVideoSource(config: Config, listener: SourceListener, log: Logger
   switch (config.video.source) {
     case 'test':
       return new SyntheticVideoSource(config.video, listener, log);
+    case 'v4l2':
+    case 'ffmpeg':
+      return new FfmpegVideoSource(config, listener, log);
     default:
       throw new Error(`video.source "${config.video.source}" is not built yet`);
   }
@@ -33,6 +38,9 @@ function createAudioSource(config: Config, listener: SourceListener, log: Logger
   switch (config.audio.source) {
     case 'test':
       return new SyntheticAudioSource(config.audio, listener, log);
+    case 'alsa':
+    case 'ffmpeg':
+      return new FfmpegAudioSource(config, listener, log);
     default:
       throw new Error(`audio.source "${config.audio.source}" is not built yet`);
   }

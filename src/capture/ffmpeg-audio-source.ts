@@ -1,0 +1,97 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { ChunkKind } from '../protocol/header.js';
+import { audioArgs } from './ffmpeg-args.js';
+import { FfmpegSupervisor, type SupervisorTiming } from './ffmpeg-supervisor.js';
+import { OggOpusReader } from './ogg-opus.js';
+import { PcmChunker, pcmBytesFor } from './pcm-chunker.js';
+import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
+
+/** Knobs of the ffmpeg audio source that tests shorten; production uses the defaults. */
+export interface FfmpegAudioSourceOptions {
+  timing?: Partial<SupervisorTiming>;
+}
+
+/** Every audio chunk is 20 ms: PCM is re-cut to it, Opus is encoded with 20 ms frames. */
+const CHUNK_MS = 20;
+
+/**
+ * Audio from ALSA (source "alsa") or any ffmpeg input (source "ffmpeg") through one supervised ffmpeg
+ * child, as exact 20 ms s16le chunks or as Opus packets.
+ */
+export class FfmpegAudioSource implements CaptureSource {
+  readonly name = 'audio';
+  private readonly supervisor: FfmpegSupervisor;
+  private readonly pcm: PcmChunker;
+  private readonly opus = new OggOpusReader();
+  private readonly bytesPerSecond: number;
+
+  constructor(
+    config: Pick<Config, 'audio' | 'ffmpeg'>,
+    private readonly listener: SourceListener,
+    log: Logger,
+    options: FfmpegAudioSourceOptions = {},
+  ) {
+    const { sampleRate, channels } = config.audio;
+    this.pcm = new PcmChunker(pcmBytesFor(CHUNK_MS, sampleRate, channels));
+    this.bytesPerSecond = sampleRate * channels * 2;
+    this.supervisor = new FfmpegSupervisor({
+      log,
+      ffmpegPath: config.ffmpeg.path,
+      chunkName: 'audio chunk',
+      args: () => audioArgs(config.audio),
+      onSpawn: () => {
+        this.pcm.reset();
+        this.opus.reset();
+      },
+      onStdout: (data) => (config.audio.codec === 'pcm' ? this.onPcm(data) : this.onOgg(data)),
+      onState: (state) => listener.state(state),
+      timing: options.timing,
+    });
+  }
+
+  get state(): SourceState {
+    return this.supervisor.state;
+  }
+
+  /** Restarts of the ffmpeg child since construction, for metrics. */
+  get restarts(): number {
+    return this.supervisor.restarts;
+  }
+
+  /** Process id of the current ffmpeg child, if one runs. */
+  get pid(): number | undefined {
+    return this.supervisor.pid;
+  }
+
+  start(): void {
+    this.supervisor.start();
+  }
+
+  stop(): Promise<void> {
+    return this.supervisor.stop();
+  }
+
+  private onPcm(data: Buffer): void {
+    const readUs = nowMicros();
+    const chunks = this.pcm.push(data);
+    // Capture time: when the pipe read returned, moved back by the audio that followed each chunk in
+    // that read, so chunks of one read get 20 ms-spaced times instead of one shared time.
+    let bytesAfter = this.pcm.pendingBytes + chunks.length * this.pcm.chunkBytes;
+    for (const payload of chunks) {
+      bytesAfter -= payload.length;
+      const captureTimeUs = readUs - Math.round((bytesAfter * 1_000_000) / this.bytesPerSecond);
+      this.supervisor.chunkArrived();
+      this.listener.chunk({ kind: ChunkKind.Pcm, payload, captureTimeUs });
+    }
+  }
+
+  private onOgg(data: Buffer): void {
+    // Capture time: when the pipe read that completed the packet returned (one packet per page).
+    const captureTimeUs = nowMicros();
+    for (const payload of this.opus.push(data)) {
+      this.supervisor.chunkArrived();
+      this.listener.chunk({ kind: ChunkKind.Opus, payload, captureTimeUs });
+    }
+  }
+}
