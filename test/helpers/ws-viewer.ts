@@ -1,0 +1,90 @@
+import WebSocket from 'ws';
+import { decodeHeader, type ChunkHeader } from '../../src/protocol/header.js';
+import type { HelloMessage } from '../../src/protocol/messages.js';
+
+export interface ReceivedChunk extends ChunkHeader {
+  payload: Buffer;
+  receivedAtUs: number;
+}
+
+/** A real `ws` client that records what the daemon sends, with bounded waits. */
+export class TestViewer {
+  readonly ws: WebSocket;
+  readonly chunks: ReceivedChunk[] = [];
+  hello: HelloMessage | undefined;
+  closeCode: number | undefined;
+  closeReason = '';
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+    this.ws = new WebSocket(url, { perMessageDeflate: false, ...options });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      this.ws.once('error', reject);
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.ws.once('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        this.notify();
+        resolve({ code, reason: this.closeReason });
+      });
+    });
+    this.ws.on('error', () => {});
+    this.ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) {
+        this.hello = JSON.parse(data.toString()) as HelloMessage;
+      } else {
+        const decoded = decodeHeader(data);
+        if (!decoded.ok) throw new Error(decoded.error);
+        this.chunks.push({ ...decoded.header, payload: data.subarray(decoded.payloadOffset), receivedAtUs: Date.now() * 1000 });
+      }
+      this.notify();
+    });
+  }
+
+  of(kind: number): ReceivedChunk[] {
+    return this.chunks.filter((chunk) => chunk.kind === kind);
+  }
+
+  /** Resolves when `condition` holds, checked on every message; rejects after timeoutMs. */
+  waitFor(condition: () => boolean, timeoutMs = 15000, what = 'condition'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (condition()) {
+          done();
+          resolve();
+        } else if (this.closeCode !== undefined) {
+          done();
+          reject(new Error(`connection closed (${this.closeCode} ${this.closeReason}) before ${what}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+export function isWholeJpeg(payload: Buffer): boolean {
+  return payload.length > 4 && payload[0] === 0xff && payload[1] === 0xd8 && payload.at(-2) === 0xff && payload.at(-1) === 0xd9;
+}

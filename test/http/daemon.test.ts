@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { ChunkKind } from '../../src/protocol/header.js';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { isWholeJpeg, TestViewer } from '../helpers/ws-viewer.js';
+
+/** Sends raw bytes and resolves with everything the daemon answers until it closes (bounded). */
+export function rawExchange(port: number, request: string | Buffer, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (data) => {
+      answer += data.toString('latin1');
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.write(request);
+  });
+}
+
+describe('daemon on the synthetic source', () => {
+  let daemon: RunningDaemon;
+  const viewers: TestViewer[] = [];
+  const viewer = (path = '') => {
+    const created = new TestViewer(`${daemon.wsUrl}${path}`);
+    viewers.push(created);
+    return created;
+  };
+
+  before(async () => {
+    daemon = await startDaemon({ config: { video: { width: 320, height: 240, fps: 15 }, clients: { max: 8 } } });
+  });
+  after(async () => {
+    for (const open of viewers) open.close();
+    await daemon.stop();
+  });
+
+  test('hello, then whole JPEG frames with rising sequence and capture times near now, and audio', async () => {
+    const client = viewer();
+    await client.waitFor(() => client.of(ChunkKind.Jpeg).length >= 10 && client.of(ChunkKind.Pcm).length >= 10, 20000, 'frames');
+    assert.deepEqual(client.hello, {
+      type: 'hello',
+      version: 1,
+      video: { codec: 'jpeg', width: 320, height: 240, fps: 15 },
+      audio: { codec: 'pcm_s16le', sampleRate: 48000, channels: 1 },
+    });
+    const frames = client.of(ChunkKind.Jpeg);
+    for (const frame of frames) assert.ok(isWholeJpeg(frame.payload), 'whole JPEG');
+    for (let index = 1; index < frames.length; index += 1) {
+      assert.ok(frames[index]!.sequence > frames[index - 1]!.sequence, 'sequence rises');
+      assert.ok(frames[index]!.captureTimeUs >= frames[index - 1]!.captureTimeUs, 'capture time rises');
+    }
+    for (const chunk of client.chunks) {
+      assert.ok(Math.abs(chunk.receivedAtUs - chunk.captureTimeUs) < 2_000_000, 'capture time is near now');
+    }
+    const audio = client.of(ChunkKind.Pcm);
+    assert.ok(audio.every((chunk) => chunk.payload.length === 1920), '20 ms of 48 kHz mono s16le');
+    assert.ok(audio.some((chunk) => chunk.payload.readInt16LE(200) !== 0), 'the tone is not silence');
+  });
+
+  test('subscribe video:false stops video and keeps audio', async () => {
+    const client = viewer();
+    await client.waitFor(() => client.of(ChunkKind.Jpeg).length >= 1, 15000, 'first frame');
+    client.ws.send(JSON.stringify({ type: 'subscribe', video: false, audio: true }));
+    const pcmBefore = client.of(ChunkKind.Pcm).length;
+    // The subscribe is processed before the next 20 ms chunk goes out; after 30 audio chunks no video may arrive.
+    await client.waitFor(() => client.of(ChunkKind.Pcm).length >= pcmBefore + 5, 10000, 'audio after subscribe');
+    const videoCount = client.of(ChunkKind.Jpeg).length;
+    await client.waitFor(() => client.of(ChunkKind.Pcm).length >= pcmBefore + 35, 10000, 'more audio');
+    assert.equal(client.of(ChunkKind.Jpeg).length, videoCount);
+    client.ws.send(JSON.stringify({ type: 'subscribe', video: true, audio: false }));
+    await client.waitFor(() => client.of(ChunkKind.Jpeg).length > videoCount + 2, 10000, 'video again');
+  });
+
+  const hostile: Array<[string, (client: TestViewer) => void, number]> = [
+    ['binary message', (client) => client.ws.send(Buffer.from([1, 2, 3])), 1003],
+    ['not JSON', (client) => client.ws.send('hello?'), 1003],
+    ['unknown type', (client) => client.ws.send('{"type":"reboot"}'), 1008],
+    ['wrong field type', (client) => client.ws.send('{"type":"subscribe","video":1}'), 1008],
+    ['oversized message', (client) => client.ws.send(JSON.stringify({ type: 'subscribe', pad: 'x'.repeat(5000) })), 1009],
+    [
+      'message flood',
+      (client) => {
+        for (let index = 0; index < 30; index += 1) client.ws.send('{"type":"subscribe","video":true,"audio":true}');
+      },
+      1008,
+    ],
+  ];
+  for (const [name, send, code] of hostile) {
+    test(`hostile ${name}: closes only its sender with ${code}`, async () => {
+      const bystander = viewer();
+      const attacker = viewer();
+      await Promise.all([attacker.opened, bystander.opened]);
+      await attacker.waitFor(() => attacker.hello !== undefined, 5000, 'hello');
+      send(attacker);
+      const { code: closedWith } = await attacker.closed;
+      assert.equal(closedWith, code);
+      const before = bystander.of(ChunkKind.Jpeg).length;
+      await bystander.waitFor(() => bystander.of(ChunkKind.Jpeg).length >= before + 3, 10000, 'bystander frames');
+      assert.equal(bystander.closeCode, undefined);
+      bystander.close();
+    });
+  }
+
+  test('traversal attempts never leave web/', async () => {
+    for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/%2e%2e%2f%2e%2e%2fetc/passwd', '/....//package.json', '/%00index.html', '/..\\package.json']) {
+      const answer = await rawExchange(daemon.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const status = Number(answer.split(' ')[1]);
+      assert.ok([400, 404].includes(status), `${path} → ${answer.split('\r\n')[0]}`);
+      assert.doesNotMatch(answer, /"name": "wscam"|root:x:0/);
+    }
+    const page = await fetch(`${daemon.baseUrl}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal((await fetch(`${daemon.baseUrl}/nothing-here.js`)).status, 404);
+  });
+
+  test('snapshot, MJPEG stream, health and metrics', async () => {
+    const snapshot = await fetch(`${daemon.baseUrl}/snapshot.jpg`);
+    assert.equal(snapshot.status, 200);
+    assert.equal(snapshot.headers.get('content-type'), 'image/jpeg');
+    assert.ok(isWholeJpeg(Buffer.from(await snapshot.arrayBuffer())));
+    const health = await fetch(`${daemon.baseUrl}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    const metrics = await (await fetch(`${daemon.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^wscam_chunks_captured_total\{kind="jpeg"\} [1-9]/m);
+    assert.match(metrics, /^wscam_clients\{transport="websocket"\} \d+/m);
+    const controller = new AbortController();
+    const stream = await fetch(`${daemon.baseUrl}/stream.mjpg`, { signal: controller.signal });
+    assert.match(stream.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace; boundary=wscamframe/);
+    const reader = stream.body!.getReader();
+    let received = Buffer.alloc(0);
+    const deadline = Date.now() + 10000;
+    while ((received.toString('latin1').match(/--wscamframe\r\n/g)?.length ?? 0) < 3 && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received = Buffer.concat([received, value]);
+    }
+    controller.abort();
+    const parts = received.toString('latin1').split('--wscamframe\r\n').slice(1, 3);
+    assert.equal(parts.length, 2);
+    for (const part of parts) {
+      const [head, body] = [part.slice(0, part.indexOf('\r\n\r\n')), Buffer.from(part.slice(part.indexOf('\r\n\r\n') + 4), 'latin1')];
+      const length = Number(/Content-Length: (\d+)/.exec(head)?.[1]);
+      assert.ok(isWholeJpeg(body.subarray(0, length)));
+    }
+  });
+
+  test('more viewers than clients.max are refused with 503 before the upgrade', async () => {
+    const crowd = Array.from({ length: 8 }, () => viewer());
+    const results = await Promise.allSettled(crowd.map((client) => client.opened));
+    const refused = results.filter((result) => result.status === 'rejected');
+    assert.ok(refused.length >= 1);
+    for (const result of refused) assert.match(String((result as PromiseRejectedResult).reason), /503/);
+    for (const client of crowd) client.close();
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM closes viewers with 1001 and exits 0', async () => {
+    const daemon = await startDaemon({ config: { video: { width: 160, height: 120 } } });
+    const client = new TestViewer(daemon.wsUrl);
+    await client.waitFor(() => client.of(ChunkKind.Jpeg).length >= 1, 15000, 'first frame');
+    const [exit, closed] = await Promise.all([daemon.stop(), client.closed]);
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.equal(closed.code, 1001);
+  });
+});
