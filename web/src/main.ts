@@ -1,0 +1,200 @@
+import { ChunkKind, type ChunkHeader } from '../../src/protocol/header.js';
+import type { AudioCodecName, HelloMessage, SubscribeMessage } from '../../src/protocol/messages.js';
+import { AudioPlayer } from './audio-player.js';
+import { checkSession, login, logout, takeUrlToken } from './auth-api.js';
+import { StreamConnection, streamUrl } from './connection.js';
+import { ControlBar } from './control-bar.js';
+import './debug-handle.js';
+import { byId } from './dom.js';
+import { fullscreenSupported, isFullscreen, onFullscreenChange, toggleFullscreen } from './fullscreen.js';
+import { LoginForm } from './login-form.js';
+import { canDecodeOpus } from './opus-decoder.js';
+import { downloadSnapshot } from './snapshot.js';
+import { StatsCollector, wallClockMs } from './stats.js';
+import { StatusOverlay } from './status-overlay.js';
+import { VideoRenderer } from './video-renderer.js';
+import { stateMessage, type ViewerState } from './viewer-state.js';
+
+const noSignalAfterMs = 3000;
+const refreshEveryMs = 500;
+
+const app = byId('app', HTMLElement);
+const message = byId('message', HTMLElement);
+const stats = new StatsCollector();
+const audio = new AudioPlayer();
+const renderer = new VideoRenderer(byId('video', HTMLCanvasElement), {
+  onDrawn: (frame) => {
+    stats.recordDrawn(frame.captureTimeMs, wallClockMs());
+    controls.setSnapshotEnabled(true);
+  },
+  onDropped: () => stats.recordDecodeDrop(),
+});
+
+let state: ViewerState = 'connecting';
+let countdown = 0;
+let hello: HelloMessage | null = null;
+// Which audio codec this browser asked for; null until sound is on.
+let audioCodec: AudioCodecName | null = null;
+
+const connection = new StreamConnection(streamUrl(), {
+  onConnecting: () => setState('connecting'),
+  onHello: (received) => {
+    hello = received;
+    stats.resetConnection();
+    renderer.setSize(received.video.width, received.video.height);
+    audio.clear();
+    controls.setAudioAvailable(received.audio !== null);
+    setState('live');
+    void subscribe();
+  },
+  onChunk: receiveChunk,
+  onClosed: ({ beforeHello }) => {
+    if (beforeHello) void afterRefusal();
+    else connection.retryLater();
+  },
+  onCountdown: (seconds) => {
+    countdown = seconds;
+    setState('reconnecting');
+  },
+});
+
+const loginForm = new LoginForm(() => {
+  connection.connect();
+  void refreshLogoutButton();
+});
+
+const controls: ControlBar = new ControlBar(app, {
+  soundOn: () => void soundOn(),
+  toggleMute: () => {
+    if (!audio.started) return void soundOn();
+    audio.setMuted(!audio.isMuted);
+    controls.setSound(true, audio.isMuted);
+  },
+  setVolume: (volume) => {
+    audio.setVolume(volume);
+    if (volume > 0 && audio.isMuted) audio.setMuted(false);
+    controls.setSound(true, audio.isMuted);
+  },
+  snapshot: () => {
+    const frame = renderer.currentFrame;
+    if (frame) downloadSnapshot(frame);
+  },
+  toggleFullscreen: () => toggleFullscreen(app),
+  toggleOverlay: () => overlay.toggle(),
+  logout: () => void logOut(),
+});
+
+const overlay = new StatusOverlay((visible) => controls.setOverlayVisible(visible));
+
+function setState(next: ViewerState): void {
+  state = next;
+  app.dataset.state = next;
+  const text = stateMessage(next, countdown);
+  message.hidden = text === null;
+  message.textContent = text ?? '';
+}
+
+function receiveChunk(header: ChunkHeader, payload: Uint8Array<ArrayBuffer>, byteLength: number, receivedAt: number): void {
+  stats.recordMessage(byteLength, receivedAt);
+  const captureTimeMs = header.captureTimeUs / 1000;
+  if (header.kind === ChunkKind.Jpeg) {
+    stats.recordVideoFrame(header.sequence, captureTimeMs, receivedAt);
+    if (state === 'no-signal') setState('live');
+    // A hidden tab draws nothing; decoding there would only burn the battery.
+    if (!document.hidden) renderer.push({ jpeg: payload, captureTimeMs });
+  } else if (header.kind === ChunkKind.Pcm) {
+    audio.pushPcm(payload);
+  } else if (header.kind === ChunkKind.Opus && hello?.audio) {
+    audio.pushOpus(payload, header.captureTimeUs, hello.audio);
+  }
+}
+
+/** Tells the daemon what to send: audio only once the person has asked for sound. */
+async function subscribe(): Promise<void> {
+  const format = hello?.audio ?? null;
+  const wantAudio = audio.started && format !== null;
+  const request: SubscribeMessage = { type: 'subscribe', video: true, audio: wantAudio };
+  if (wantAudio && format) {
+    // Browsers without WebCodecs (or outside a secure context) ask the daemon for PCM instead.
+    audioCodec = format.codec === 'opus' && !(await canDecodeOpus(format)) ? 'pcm_s16le' : format.codec;
+    if (audioCodec !== format.codec) request.audioCodec = audioCodec;
+    await audio.setFormat(format);
+  }
+  connection.send(request);
+}
+
+async function soundOn(): Promise<void> {
+  if (!hello?.audio) return;
+  audio.start(hello.audio.sampleRate);
+  controls.setSound(true, audio.isMuted);
+  await subscribe();
+}
+
+/** The socket closed before hello: find out whether the daemon wants a login or is just away. */
+async function afterRefusal(): Promise<void> {
+  const session = await checkSession();
+  if (session.kind === 'login-required') {
+    showLogin();
+    return;
+  }
+  connection.retryLater();
+}
+
+function showLogin(text = ''): void {
+  connection.disconnect();
+  audio.clear();
+  controls.setLogoutVisible(false);
+  setState('login');
+  loginForm.show(text);
+}
+
+async function logOut(): Promise<void> {
+  connection.disconnect();
+  await logout();
+  showLogin();
+}
+
+async function refreshLogoutButton(): Promise<void> {
+  const session = await checkSession();
+  controls.setLogoutVisible(session.kind === 'authenticated' && session.authRequired);
+}
+
+function refresh(): void {
+  const snapshot = stats.snapshot();
+  if (state === 'live' && (snapshot.lastFrameAgeMs ?? Infinity) > noSignalAfterMs && connection.open) {
+    setState('no-signal');
+  }
+  overlay.update({ state, hello, stream: snapshot, audio: audio.stats(), audioCodec });
+}
+
+window.wscam = {
+  state: () => state,
+  get analyser() {
+    return audio.analyser;
+  },
+  get audioContext() {
+    return audio.audioContext;
+  },
+  stats: () => ({ ...stats.snapshot(), hello, audio: audio.stats(), audioCodec }),
+};
+
+async function start(): Promise<void> {
+  controls.setFullscreen(fullscreenSupported(), false);
+  controls.setOverlayVisible(overlay.visible);
+  controls.setSnapshotEnabled(false);
+  onFullscreenChange(() => controls.setFullscreen(fullscreenSupported(), isFullscreen()));
+  window.setInterval(refresh, refreshEveryMs);
+  setState('connecting');
+  const token = takeUrlToken();
+  if (token !== null) {
+    const result = await login({ token });
+    if (!result.ok && (result.status === 401 || result.status === 429)) {
+      showLogin(result.status === 401 ? 'That link has expired — please log in' : 'Too many attempts, log in later');
+      return;
+    }
+  }
+  connection.connect();
+  void refreshLogoutButton();
+}
+
+void start();

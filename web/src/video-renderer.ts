@@ -1,0 +1,95 @@
+/** One JPEG as received, with the times the stats need. */
+export interface VideoFrame {
+  jpeg: Uint8Array<ArrayBuffer>;
+  captureTimeMs: number;
+}
+
+export interface VideoRendererEvents {
+  onDrawn(frame: VideoFrame): void;
+  /** A frame was replaced by a newer one before it could be decoded or drawn. */
+  onDropped(): void;
+}
+
+/**
+ * Decodes JPEGs off the main thread and draws them on a canvas without ever falling behind: at most
+ * one decode in flight, only the newest waiting frame kept, drawing on the next animation frame.
+ */
+export class VideoRenderer {
+  private readonly context: CanvasRenderingContext2D;
+  private decoding = false;
+  private waiting: VideoFrame | null = null;
+  private decoded: { frame: VideoFrame; bitmap: ImageBitmap } | null = null;
+  private drawRequested = false;
+  private shown: VideoFrame | null = null;
+  decodeErrors = 0;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly events: VideoRendererEvents,
+  ) {
+    const context = canvas.getContext('2d', { alpha: false });
+    if (!context) throw new Error('wscam: no 2D canvas context');
+    this.context = context;
+  }
+
+  /** The frame on screen, for snapshots. */
+  get currentFrame(): VideoFrame | null {
+    return this.shown;
+  }
+
+  /** Sets the canvas to the stream's size; CSS letterboxes it to the viewport. */
+  setSize(width: number, height: number): void {
+    if (this.canvas.width !== width) this.canvas.width = width;
+    if (this.canvas.height !== height) this.canvas.height = height;
+  }
+
+  push(frame: VideoFrame): void {
+    if (this.decoding) {
+      if (this.waiting) this.events.onDropped();
+      this.waiting = frame;
+      return;
+    }
+    void this.decode(frame);
+  }
+
+  private async decode(frame: VideoFrame): Promise<void> {
+    this.decoding = true;
+    try {
+      const bitmap = await createImageBitmap(new Blob([frame.jpeg], { type: 'image/jpeg' }));
+      if (this.decoded) {
+        this.decoded.bitmap.close();
+        this.events.onDropped();
+      }
+      this.decoded = { frame, bitmap };
+      this.requestDraw();
+    } catch {
+      this.decodeErrors++;
+    } finally {
+      this.decoding = false;
+    }
+    const next = this.waiting;
+    this.waiting = null;
+    if (next) void this.decode(next);
+  }
+
+  private requestDraw(): void {
+    if (this.drawRequested) return;
+    this.drawRequested = true;
+    requestAnimationFrame(() => {
+      this.drawRequested = false;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    const decoded = this.decoded;
+    if (!decoded) return;
+    this.decoded = null;
+    const { bitmap, frame } = decoded;
+    this.setSize(bitmap.width, bitmap.height);
+    this.context.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    this.shown = frame;
+    this.events.onDrawn(frame);
+  }
+}
