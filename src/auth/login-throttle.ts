@@ -69,11 +69,13 @@ export class LoginThrottle {
     if (username !== undefined) this.addFailure(this.byUsername, username, now);
   }
 
-  /** Clears the address's failures and trusts it for this username (it knew the password). */
+  /** Clears the failures of the address and the username, and trusts the address for this username (it knew the password). */
   recordSuccess(address: string, username?: string): void {
     const addressKey = clientKey(address);
     this.byAddress.delete(addressKey);
-    if (username !== undefined) this.trusted.set(trustKey(username, addressKey), this.now());
+    if (username === undefined) return;
+    this.byUsername.delete(username);
+    this.trusted.set(trustKey(username, addressKey), this.now());
   }
 
   /** Forgets windows that have passed and trust that has lapsed; also done as entries are added. */
