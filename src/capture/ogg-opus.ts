@@ -31,6 +31,7 @@ export class OggOpusReader {
   private partialBytes = 0;
   /** True while the rest of a packet whose start was lost is being skipped. */
   private skipping = false;
+  private nextSequence: number | null = null;
 
   constructor(private readonly maxPacketBytes = 1024 * 1024) {}
 
@@ -50,22 +51,24 @@ export class OggOpusReader {
       }
       this.stats.garbageBytes += start - pos;
       pos = start;
-      if (buf.length - pos < HEADER_BYTES) break;
-      const segments = buf[pos + 26]!;
-      const headerBytes = HEADER_BYTES + segments;
-      if (buf.length - pos < headerBytes) break;
-      let bodyBytes = 0;
-      for (let s = 0; s < segments; s += 1) bodyBytes += buf[pos + HEADER_BYTES + s]!;
-      if (buf.length - pos < headerBytes + bodyBytes) break;
-      const page = buf.subarray(pos, pos + headerBytes + bodyBytes);
-      if (buf[pos + 4] !== 0 || page.readUInt32LE(OGG_CRC_OFFSET) !== oggPageCrc(page)) {
-        // Not a real page (garbage that happens to contain "OggS", or a damaged one): look further.
+      const page = pageAt(buf, pos);
+      if (page === 'bad') {
+        // Garbage that happens to contain "OggS", or a damaged page: look further.
         this.stats.badPages += 1;
         this.stats.garbageBytes += 1;
         pos += 1;
         continue;
       }
-      this.readPage(page, segments, packets);
+      if (page === 'incomplete') {
+        // A fake header can claim up to 64 KiB; a whole valid page after it proves it fake without waiting.
+        const later = nextValidPage(buf, pos + 1);
+        if (later < 0) break;
+        this.stats.badPages += 1;
+        this.stats.garbageBytes += later - pos;
+        pos = later;
+        continue;
+      }
+      this.readPage(page, packets);
       pos += page.length;
     }
     this.buffered = pos === buf.length ? EMPTY : buf.subarray(pos);
@@ -77,18 +80,27 @@ export class OggOpusReader {
     this.buffered = EMPTY;
     this.clearPartial();
     this.skipping = false;
+    this.nextSequence = null;
   }
 
-  private readPage(page: Buffer, segments: number, packets: Buffer[]): void {
+  private readPage(page: Buffer, packets: Buffer[]): void {
     this.stats.pages += 1;
+    const segments = page[26]!;
     const continued = (page[5]! & CONTINUED) !== 0;
-    if (continued && this.partialBytes === 0 && !this.skipping) {
-      this.stats.droppedPackets += 1; // its first part was on a page we never saw
-      this.skipping = true;
-    } else if (!continued && (this.partialBytes > 0 || this.skipping)) {
-      this.stats.droppedPackets += 1; // the page that continued it is missing
+    const sequence = page.readUInt32LE(18);
+    const pageLost = this.nextSequence !== null && sequence !== this.nextSequence;
+    this.nextSequence = (sequence + 1) >>> 0;
+    // A packet in progress survives only onto the next page in sequence that says it continues one.
+    const alreadyCounted = this.skipping || this.partialBytes > 0;
+    if (this.partialBytes > 0 && (pageLost || !continued)) {
+      this.stats.droppedPackets += 1;
       this.clearPartial();
-      this.skipping = false;
+    }
+    if (pageLost || !continued) this.skipping = false;
+    if (continued && this.partialBytes === 0 && !this.skipping) {
+      // The rest of a packet whose start we never saw (or just dropped).
+      if (!alreadyCounted) this.stats.droppedPackets += 1;
+      this.skipping = true;
     }
     let pieceStart = HEADER_BYTES + segments;
     let pieceEnd = pieceStart;
@@ -130,4 +142,27 @@ export class OggOpusReader {
 /** OpusHead and OpusTags are the two header packets of every Ogg Opus stream (RFC 7845); they carry no audio. */
 function isOpusHeader(packet: Buffer): boolean {
   return packet.length >= 8 && (packet.subarray(0, 8).equals(OPUS_HEAD) || packet.subarray(0, 8).equals(OPUS_TAGS));
+}
+
+/** The whole page at `pos` if it is complete and valid; "incomplete" if more bytes are needed to tell. */
+function pageAt(buf: Buffer, pos: number): Buffer | 'bad' | 'incomplete' {
+  if (buf.length - pos < HEADER_BYTES) return 'incomplete';
+  // Version 0, and only the three defined header-type flags.
+  if (buf[pos + 4] !== 0 || buf[pos + 5]! > 7) return 'bad';
+  const segments = buf[pos + 26]!;
+  const headerBytes = HEADER_BYTES + segments;
+  if (buf.length - pos < headerBytes) return 'incomplete';
+  let bodyBytes = 0;
+  for (let s = 0; s < segments; s += 1) bodyBytes += buf[pos + HEADER_BYTES + s]!;
+  if (buf.length - pos < headerBytes + bodyBytes) return 'incomplete';
+  const page = buf.subarray(pos, pos + headerBytes + bodyBytes);
+  return page.readUInt32LE(OGG_CRC_OFFSET) === oggPageCrc(page) ? page : 'bad';
+}
+
+/** Offset of the first complete, valid page at or after `from`, or -1. */
+function nextValidPage(buf: Buffer, from: number): number {
+  for (let at = buf.indexOf(CAPTURE_PATTERN, from); at >= 0; at = buf.indexOf(CAPTURE_PATTERN, at + 1)) {
+    if (typeof pageAt(buf, at) !== 'string') return at;
+  }
+  return -1;
 }

@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import type { CapturedChunk, SourceListener, SourceState } from '../../src/capture/source.js';
+
+/** A SourceListener that records everything and lets a test await a condition, with a bound. */
+export class RecordingListener implements SourceListener {
+  readonly chunks: CapturedChunk[] = [];
+  readonly states: SourceState[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  chunk(chunk: CapturedChunk): void {
+    this.chunks.push(chunk);
+    this.notify();
+  }
+
+  state(state: SourceState): void {
+    this.states.push(state);
+    this.notify();
+  }
+
+  /** Resolves once `condition` holds (checked now and after every event); rejects after `timeoutMs`. */
+  until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!condition()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; states: ${JSON.stringify(this.states)}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** A debug-level logger whose parsed lines the test can read. */
+export function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n')) if (text !== '') lines.push(JSON.parse(text) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, sink), lines };
+}
