@@ -159,6 +159,11 @@ export class Authenticator {
     return this.options.sessions?.touch(sessionId) ?? false;
   }
 
+  /** Writes pending session activity and stops the session timer; call once on shutdown. */
+  async close(): Promise<void> {
+    await this.options.sessions?.close();
+  }
+
   private async checkCredentials(credentials: Credentials): Promise<string | undefined> {
     if ('token' in credentials) {
       const id = credentials.token.length <= 1024 ? this.tokens.match(credentials.token) : undefined;

@@ -83,7 +83,25 @@ function parsePasswordHash(hash: unknown): ParsedHash | undefined {
   return { N, r, p, salt, key };
 }
 
-function derive(password: string, params: ParsedHash): Promise<Buffer> {
+// scrypt runs on libuv's 4 worker threads, which file reads share; a login flood must leave some free.
+const MAX_CONCURRENT_DERIVATIONS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function derive(password: string, params: ParsedHash): Promise<Buffer> {
+  // a finishing derivation hands its slot straight to the next waiter, so the count never overshoots
+  if (running < MAX_CONCURRENT_DERIVATIONS) running += 1;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await deriveNow(password, params);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+function deriveNow(password: string, params: ParsedHash): Promise<Buffer> {
   const options: ScryptOptions = {
     N: params.N,
     r: params.r,
