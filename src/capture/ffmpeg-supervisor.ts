@@ -44,6 +44,7 @@ export interface FfmpegSupervisorOptions {
 const STDERR_LINES_PER_WINDOW = 20;
 const STDERR_WINDOW_MS = 10_000;
 const MAX_LINE_CHARS = 500;
+const PIPE_CLOSE_GRACE_MS = 1000;
 
 /**
  * Runs one ffmpeg child for a capture source and keeps it running while wanted: restarts it with
@@ -134,11 +135,15 @@ export class FfmpegSupervisor {
     const resolved = await resolveFfmpeg(this.options.ffmpegPath);
     if (generation !== this.generation) return;
     if (!resolved.ok) {
-      this.options.log.error(resolved.error);
       this.scheduleRestart(generation, resolved.error);
       return;
     }
-    this.spawnChild(resolved.path, generation);
+    try {
+      this.spawnChild(resolved.path, generation);
+    } catch (error) {
+      // spawn() throws synchronously on arguments it rejects (e.g. a NUL byte in a configured input).
+      this.scheduleRestart(generation, `ffmpeg: could not start: ${(error as Error).message}`);
+    }
   }
 
   private spawnChild(file: string, generation: number): void {
@@ -169,7 +174,17 @@ export class FfmpegSupervisor {
       else this.options.log.warn({ err: error }, 'ffmpeg: process error');
     });
     child.on('close', (code, signal) => onGone(code, signal));
-    child.stdout!.on('data', (data: Buffer) => this.options.onStdout(data));
+    child.on('exit', () => {
+      // 'close' waits for stdout/stderr to end; should a grandchild hold them open, stop waiting.
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, PIPE_CLOSE_GRACE_MS).unref();
+    });
+    child.stdout!.on('data', (data: Buffer) => {
+      // Output of a child that is being stopped is no longer anyone's.
+      if (generation === this.generation) this.options.onStdout(data);
+    });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => this.stderrText(text));
     this.stallTimer = setTimeout(() => this.onStall(child), this.timing.stallMs);

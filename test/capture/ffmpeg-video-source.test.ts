@@ -147,3 +147,15 @@ test('a stuck ffmpeg (alive, no output) is killed after the stall timeout, SIGKI
   assert.ok(lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'), 'SIGKILL after the grace period');
   await source.stop();
 });
+
+test('no ffmpeg at the configured path: down with a reason naming it, no exception, no-signal frames', async (t) => {
+  const { source, listener } = videoSource({ source: 'ffmpeg', width: 64, height: 48 }, '/nonexistent/bin/ffmpeg');
+  t.after(() => source.stop());
+  source.start();
+  await listener.until(() => listener.chunks.length >= 1 && listener.states.some((s) => s.status === 'down'), 5000, 'down');
+  const down = listener.states.find((s) => s.status === 'down');
+  assert.ok(down?.status === 'down');
+  assert.match(down.reason, /ffmpeg\.path "\/nonexistent\/bin\/ffmpeg" does not exist/);
+  assert.ok(listener.chunks[0]!.payload.equals(noSignalJpeg(64, 48)));
+  await source.stop();
+});
