@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import { moduleLogger, type Logger } from '../log.js';
 import { FfmpegAudioSource } from './ffmpeg-audio-source.js';
 import { FfmpegVideoSource } from './ffmpeg-video-source.js';
 import type { CaptureSource, SourceListener } from './source.js';
@@ -28,7 +28,7 @@ function createVideoSource(config: Config, listener: SourceListener, log: Logger
       return new SyntheticVideoSource(config.video, listener, log);
     case 'v4l2':
     case 'ffmpeg':
-      return new FfmpegVideoSource(config, listener, log);
+      return new FfmpegVideoSource(config, listener, moduleLogger(log, 'video'));
     default:
       throw new Error(`video.source "${config.video.source}" is not built yet`);
   }
@@ -40,7 +40,7 @@ function createAudioSource(config: Config, listener: SourceListener, log: Logger
       return new SyntheticAudioSource(config.audio, listener, log);
     case 'alsa':
     case 'ffmpeg':
-      return new FfmpegAudioSource(config, listener, log);
+      return new FfmpegAudioSource(config, listener, moduleLogger(log, 'audio'));
     default:
       throw new Error(`audio.source "${config.audio.source}" is not built yet`);
   }

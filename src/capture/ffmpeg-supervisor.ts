@@ -156,7 +156,7 @@ export class FfmpegSupervisor {
     this.spawnedAt = performance.now();
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    this.options.log.debug({ file, args }, 'ffmpeg spawned');
+    this.options.log.debug({ file, args: args.map(hideUrlCredentials), childPid: child.pid }, 'ffmpeg spawned');
     let markClosed: () => void = () => {};
     this.childClosed = new Promise((resolve) => (markClosed = resolve));
     let gone = false;
@@ -198,15 +198,15 @@ export class FfmpegSupervisor {
     this.terminate(child);
   }
 
-  private childGone(generation: number, pid: number | undefined, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
+  private childGone(generation: number, childPid: number | undefined, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
     this.flushStderr();
     const lastLine = this.stderrRest.trim() || this.lastStderrLine;
     const healthy = this.firstChunkAt !== null && performance.now() - this.firstChunkAt >= this.timing.healthyAfterMs;
     if (generation !== this.generation) {
-      this.options.log.info({ pid, code, signal }, 'ffmpeg exited');
+      this.options.log.info({ childPid, code, signal }, 'ffmpeg exited');
       return;
     }
-    this.options.log.warn({ pid, code, signal }, 'ffmpeg exited unexpectedly');
+    this.options.log.warn({ childPid, code, signal }, 'ffmpeg exited unexpectedly');
     if (healthy) this.failures = 0;
     let reason: string;
     if (error !== undefined) reason = `ffmpeg: could not run: ${error.message}`;
@@ -240,7 +240,7 @@ export class FfmpegSupervisor {
     const lines = (this.stderrRest + text).split(/\r\n|\r|\n/);
     this.stderrRest = lines.pop() ?? '';
     for (const raw of lines) {
-      const line = raw.trim().slice(0, MAX_LINE_CHARS);
+      const line = hideUrlCredentials(raw.trim().slice(0, MAX_LINE_CHARS));
       if (line === '') continue;
       this.lastStderrLine = line;
       this.options.onStderrLine?.(line);
@@ -271,4 +271,9 @@ export class FfmpegSupervisor {
     if (timer !== null) clearTimeout(timer);
     this[which] = null;
   }
+}
+
+/** Blanks the user:password part of URLs (an RTSP camera in video.input), which ffmpeg repeats in its errors. */
+export function hideUrlCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1[redacted]@');
 }
