@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CaptureController } from './capture/capture-controller.js';
@@ -8,7 +10,7 @@ import { chooseConfigPath, loadConfig, readConfigFile } from './config/load.js';
 import { LOG_LEVELS, type Config } from './config/schema.js';
 import { helloFor } from './hello.js';
 import { FrameHub } from './hub/frame-hub.js';
-import { openAccess } from './http/access.js';
+import { openAuthenticator } from './auth/open-authenticator.js';
 import { WscamServer } from './http/server.js';
 import { createRootLogger, moduleLogger, type Logger } from './log.js';
 
@@ -99,12 +101,20 @@ function checkConfigCommand(files: string[]): number {
 function readTls(config: Config): { ok: true; tls: { cert: Buffer; key: Buffer } | null } | { ok: false; error: string } {
   const tls = config.server.tls;
   if (!tls) return { ok: true, tls: null };
+  let pair: { cert: Buffer; key: Buffer };
   try {
-    return { ok: true, tls: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } };
+    pair = { cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
   } catch (error) {
     const failure = error as NodeJS.ErrnoException;
     return { ok: false, error: `server.tls: cannot read ${failure.path ?? 'file'}: ${failure.code ?? failure.message}` };
   }
+  try {
+    createSecureContext(pair);
+  } catch (error) {
+    const reason = (error as Error).message.includes('key values mismatch') ? 'the key does not belong to the certificate' : (error as Error).message;
+    return { ok: false, error: `server.tls: ${tls.cert} / ${tls.key}: ${reason}` };
+  }
+  return { ok: true, tls: pair };
 }
 
 /** Starts hub → capture → server in order and stops them in reverse on SIGTERM/SIGINT. */
@@ -114,13 +124,25 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
     log.fatal(tls.error);
     return EXIT_BAD_CONFIG;
   }
+  const opened = await openAuthenticator({
+    auth: config.auth,
+    secure: tls.tls !== null,
+    allowedOrigins: config.server.allowedOrigins,
+    env: process.env,
+    warn: (message) => log.warn({ module: 'auth' }, message),
+  });
+  if (!opened.ok) {
+    log.fatal({ module: 'auth' }, opened.error);
+    return EXIT_FATAL;
+  }
+  const { authenticator, firstRunToken } = opened.value;
   const hub = new FrameHub();
   const capture = new CaptureController(hub, config.video.idleSeconds, moduleLogger(log, 'capture'));
   const server = new WscamServer({
     config,
     hub,
     capture,
-    access: openAccess,
+    authenticator,
     webRoot: WEB_ROOT,
     hello: () => helloFor(config),
     log: moduleLogger(log, 'http'),
@@ -138,6 +160,13 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   const scheme = tls.tls ? 'https' : 'http';
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   log.info({ url: `${scheme}://${shownHost}:${address.port}/` }, 'listening');
+  authenticator.onSessionEnded((sessionId) => server.closeSession(sessionId));
+  if (config.auth.disabled) log.warn('auth.disabled is true: anyone who reaches this port can watch');
+  if (firstRunToken) {
+    // The one log line allowed to carry a token (CONTRACT.md, Auth); no redaction path matches viewerUrl.
+    const viewerUrl = `${scheme}://${viewerHost(address.address, shownHost)}:${address.port}/?token=${firstRunToken.token}`;
+    log.info({ viewerUrl }, 'open the viewer');
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -150,7 +179,8 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
         resolve(0);
       }, SHUTDOWN_DEADLINE_MS);
       deadline.unref();
-      void Promise.allSettled([server.close(), capture.stop()]).then(() => {
+      void Promise.allSettled([server.close(), capture.stop()]).then(async () => {
+        await authenticator.close();
         clearTimeout(deadline);
         log.info('stopped');
         resolve(0);
@@ -159,6 +189,11 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** The host to print in the viewer URL: a wildcard listen address is replaced by this machine's name. */
+function viewerHost(address: string, shown: string): string {
+  return address === '0.0.0.0' || address === '::' ? hostname() : shown;
 }
 
 main(process.argv.slice(2)).then(

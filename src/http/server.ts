@@ -8,13 +8,22 @@ import type { Config } from '../config/schema.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import type { Logger } from '../log.js';
 import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, type HelloMessage } from '../protocol/messages.js';
-import type { AccessControl } from './access.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { readJsonBody } from './json-body.js';
 import { serveMjpegStream } from './mjpeg-stream.js';
 import { refusalResponse, SECURITY_HEADERS, sendJson, sendText } from './respond.js';
 import { serveSnapshot } from './snapshot.js';
 import { findStaticFile, sendStaticFile } from './static-files.js';
 import { healthReport, prometheusMetrics } from './status.js';
 import { ViewerConnection } from './viewer-connection.js';
+
+/** Paths that need credentials, with the one method each takes (GET also allows HEAD). */
+const PROTECTED_PATHS = new Map([
+  ['/snapshot.jpg', 'GET'],
+  ['/stream.mjpg', 'GET'],
+  ['/metrics', 'GET'],
+  ['/api/logout', 'POST'],
+]);
 
 /** Upgrade handshakes allowed in flight at once, so a flood of half-open upgrades stays cheap. */
 const MAX_PENDING_UPGRADES = 16;
@@ -23,7 +32,7 @@ export interface ServerDependencies {
   config: Config;
   hub: FrameHub;
   capture: CaptureController;
-  access: AccessControl;
+  authenticator: Authenticator;
   /** Folder the viewer page is served from (the built web/). */
   webRoot: string;
   hello: () => HelloMessage;
@@ -45,20 +54,18 @@ export class WscamServer {
   private readonly mjpegStreams = new Set<() => void>();
   private pendingUpgrades = 0;
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly secure: boolean;
 
   constructor(private readonly deps: ServerDependencies) {
-    this.secure = deps.tls !== null;
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handleRequest(req, res);
-    this.server = deps.tls ? createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, handler) : createHttpServer(handler);
-    // Slowloris: a request must finish its headers and body in bounded time.
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 30_000;
-    this.server.keepAliveTimeout = 5_000;
+    // Slowloris: a request must finish its headers and body in bounded time, checked every second.
+    const limits = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 5000, maxHeaderSize: 16384 };
+    this.server = deps.tls ? createHttpsServer({ ...limits, cert: deps.tls.cert, key: deps.tls.key }, handler) : createHttpServer(limits, handler);
     this.server.maxHeadersCount = 64;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-      if (socket.writable) socket.end(refusalResponse(400, 'Bad Request'));
+      const [status, reason] =
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+      if (socket.writable) socket.end(refusalResponse(status, reason));
       else socket.destroy();
       deps.log.debug({ code: error.code }, 'bad request from client');
     });
@@ -72,7 +79,11 @@ export class WscamServer {
         this.server.off('error', reject);
         const heartbeatMs = this.deps.config.clients.heartbeatSeconds * 1000;
         this.heartbeat = setInterval(() => {
-          for (const viewer of this.viewers) viewer.heartbeat();
+          for (const viewer of this.viewers) {
+            viewer.heartbeat();
+            // Watching counts as activity, so a long viewing does not hit the session's idle expiry.
+            if (viewer.identity.sessionId) this.deps.authenticator.touchSession(viewer.identity.sessionId);
+          }
         }, heartbeatMs);
         resolve(this.server.address() as AddressInfo);
       });
@@ -114,13 +125,13 @@ export class WscamServer {
     }
     const method = req.method ?? 'GET';
     const readOnly = method === 'GET' || method === 'HEAD';
-    const protectedPath = ['/snapshot.jpg', '/stream.mjpg', '/metrics'].includes(url.pathname);
-    if (protectedPath && !readOnly) {
-      sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+    const protectedPath = PROTECTED_PATHS.get(url.pathname);
+    if (protectedPath && protectedPath !== method && !(protectedPath === 'GET' && method === 'HEAD')) {
+      sendText(res, 405, 'method not allowed\n', { Allow: protectedPath === 'GET' ? 'GET, HEAD' : protectedPath });
       return;
     }
     if (protectedPath) {
-      const decision = this.deps.access.checkRequest(req);
+      const decision = this.deps.authenticator.authenticate(req);
       if (!decision.ok) {
         sendText(res, decision.status, decision.status === 401 ? 'authentication required\n' : 'forbidden\n');
         return;
@@ -153,6 +164,25 @@ export class WscamServer {
       case '/ws':
         sendText(res, 426, 'upgrade required\n', { Upgrade: 'websocket' });
         return;
+      case '/api/login':
+        await this.login(req, res, method);
+        return;
+      case '/api/logout': {
+        const { cookie } = await this.deps.authenticator.logout(req);
+        res.writeHead(204, { ...SECURITY_HEADERS, 'Set-Cookie': cookie, 'Cache-Control': 'no-store' });
+        res.end();
+        return;
+      }
+      case '/api/session': {
+        const decision = this.deps.authenticator.authenticate(req);
+        if (!decision.ok) {
+          sendJson(res, 401, { authenticated: false });
+          return;
+        }
+        const { kind, username } = decision.principal;
+        sendJson(res, 200, { authenticated: true, kind, ...(username ? { username } : {}) });
+        return;
+      }
     }
     if (!readOnly) {
       sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
@@ -166,6 +196,28 @@ export class WscamServer {
     sendStaticFile(req, res, found, SECURITY_HEADERS);
   }
 
+  private async login(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (method !== 'POST') {
+      sendText(res, 405, 'method not allowed\n', { Allow: 'POST' });
+      return;
+    }
+    const body = await readJsonBody(req);
+    if (!body.ok) {
+      sendJson(res, body.status, { error: body.message }, { Connection: 'close' });
+      return;
+    }
+    const result = await this.deps.authenticator.login(body.value, req.socket.remoteAddress);
+    if (!result.ok) {
+      const retry: Record<string, string> = result.retryAfterSeconds !== undefined ? { 'Retry-After': String(result.retryAfterSeconds) } : {};
+      if (result.status !== 400) this.deps.log.info({ remote: req.socket.remoteAddress, status: result.status }, 'login refused');
+      sendJson(res, result.status, { error: result.message }, retry);
+      return;
+    }
+    this.deps.log.info({ remote: req.socket.remoteAddress, kind: result.principal.kind, username: result.principal.username }, 'login');
+    res.writeHead(204, { ...SECURITY_HEADERS, 'Cache-Control': 'no-store', ...(result.cookie ? { 'Set-Cookie': result.cookie } : {}) });
+    res.end();
+  }
+
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, reason: string, extra: Record<string, string> = {}) => {
@@ -174,7 +226,7 @@ export class WscamServer {
     };
     const url = parseRequestUrl(req.url);
     if (!url || url.pathname !== '/ws') return refuse(404, 'Not Found');
-    const decision = this.deps.access.checkUpgrade(req, this.secure);
+    const decision = this.deps.authenticator.authorizeUpgrade(req);
     if (!decision.ok) return refuse(decision.status, decision.status === 401 ? 'Unauthorized' : 'Forbidden');
     if (this.totalClients() + this.pendingUpgrades >= this.deps.config.clients.max) {
       return refuse(503, 'Service Unavailable', { 'Retry-After': '5' });

@@ -152,6 +152,13 @@ describe('daemon on the synthetic source', () => {
     }
   });
 
+  test('slowloris: a request that never finishes its headers is cut off by the server', async () => {
+    const started = Date.now();
+    const answer = await rawExchange(daemon.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1', 30000);
+    assert.ok(Date.now() - started < 29000, 'closed by the daemon, not by the test timeout');
+    assert.match(answer, /^HTTP\/1\.1 408|^$/);
+  });
+
   test('more viewers than clients.max are refused with 503 before the upgrade', async () => {
     const crowd = Array.from({ length: 8 }, () => viewer());
     const results = await Promise.allSettled(crowd.map((client) => client.opened));
