@@ -113,6 +113,7 @@ async function waitForFrames(page: Page, count = 3): Promise<void> {
 }
 
 async function turnSoundOn(page: Page): Promise<void> {
+  await wakeControls(page);
   await page.getByRole('button', { name: 'Sound on' }).click();
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.audioContext?.state === 'running');
 }
@@ -413,6 +414,7 @@ describe('viewer login', { skip: skipWithoutChromium }, () => {
     await waitForFrames(page);
     assert.equal(await page.locator('#login').isHidden(), true);
 
+    await wakeControls(page);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByLabel('Username').waitFor();
     assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');

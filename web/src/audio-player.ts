@@ -10,6 +10,8 @@ export interface AudioPlayerStats {
   buffer: JitterBufferStats | null;
   chunks: number;
   decodeErrors: number;
+  /** Opus arrived but this browser has no decoder for it (and the daemon sent no PCM). */
+  cannotDecode: boolean;
   volume: number;
   muted: boolean;
 }
@@ -27,6 +29,7 @@ export class AudioPlayer {
   private building: Promise<void> | null = null;
   private opus: OpusDecoder | null = null;
   private chunks = 0;
+  private cannotDecode = false;
   private volume = 1;
   private muted = false;
 
@@ -83,7 +86,11 @@ export class AudioPlayer {
   }
 
   pushOpus(packet: Uint8Array<ArrayBuffer>, timestampUs: number, format: AudioFormat): void {
-    if (!this.audioContext || !('AudioDecoder' in window)) return;
+    if (!this.audioContext) return;
+    if (!('AudioDecoder' in window)) {
+      this.cannotDecode = true;
+      return;
+    }
     this.opus ??= new OpusDecoder(format, (planes, sampleRate) => this.pushPlanes(planes, sampleRate));
     this.opus.decode(packet, timestampUs);
   }
@@ -121,6 +128,7 @@ export class AudioPlayer {
       buffer: this.sink?.stats() ?? null,
       chunks: this.chunks,
       decodeErrors: this.opus?.errors ?? 0,
+      cannotDecode: this.cannotDecode,
       volume: this.volume,
       muted: this.muted,
     };

@@ -28,6 +28,7 @@ export class ControlBar {
   private readonly overlayButton = byId('overlay-toggle', HTMLButtonElement);
   private readonly logoutButton = byId('logout', HTMLButtonElement);
   private idleTimer: number | undefined;
+  private autoHide = false;
 
   constructor(
     private readonly app: HTMLElement,
@@ -93,11 +94,18 @@ export class ControlBar {
     this.logoutButton.hidden = !visible;
   }
 
+  /** Hiding only makes sense over a playing picture; while connecting the controls stay put. */
+  setAutoHide(enabled: boolean): void {
+    if (enabled === this.autoHide) return;
+    this.autoHide = enabled;
+    this.wake();
+  }
+
   /** Shows the bar and restarts the idle timer; the bar stays while hovered or focused. */
   wake(): void {
     this.app.classList.remove('idle');
     window.clearTimeout(this.idleTimer);
-    this.idleTimer = window.setTimeout(() => this.sleep(), idleAfterMs);
+    if (this.autoHide) this.idleTimer = window.setTimeout(() => this.sleep(), idleAfterMs);
   }
 
   private sleep(): void {

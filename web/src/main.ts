@@ -89,6 +89,7 @@ const overlay = new StatusOverlay((visible) => controls.setOverlayVisible(visibl
 function setState(next: ViewerState): void {
   state = next;
   app.dataset.state = next;
+  controls.setAutoHide(next === 'live');
   const text = stateMessage(next, countdown);
   message.hidden = text === null;
   message.textContent = text ?? '';

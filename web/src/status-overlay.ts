@@ -80,6 +80,7 @@ function describeAudio(hello: HelloMessage | null, audio: AudioPlayerStats, code
   if (!hello?.audio) return 'none';
   const format = `${codec ?? hello.audio.codec} ${formatRate(hello.audio.sampleRate)} ${formatChannels(hello.audio.channels)}`;
   if (audio.contextState === 'none') return `${format} · off`;
+  if (audio.cannotDecode) return `${format} · this browser cannot decode it`;
   const buffer = audio.buffer ? ` · buffer ${formatMs(audio.buffer.bufferedMs)}` : '';
   return `${format}${buffer}${audio.muted ? ' · muted' : ''}`;
 }
