@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CaptureController } from './capture/capture-controller.js';
 import { createCaptureSources } from './capture/create.js';
+import { resolveFfmpeg } from './capture/ffmpeg-path.js';
 import { chooseConfigPath, loadConfig, readConfigFile } from './config/load.js';
 import { LOG_LEVELS, type Config } from './config/schema.js';
 import { helloFor } from './hello.js';
@@ -148,6 +149,13 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
     log: moduleLogger(log, 'http'),
     tls: tls.tls,
   });
+  const usesFfmpeg = config.video.source !== 'test' || (config.audio.enabled && config.audio.source !== 'test');
+  if (usesFfmpeg) {
+    // Sources look ffmpeg up again at every start, so installing it later heals them; say it loudly now.
+    const ffmpeg = await resolveFfmpeg(config.ffmpeg.path);
+    if (ffmpeg.ok) log.info({ module: 'capture', ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
+    else log.error({ module: 'capture' }, ffmpeg.error);
+  }
   let address;
   try {
     capture.attach(createCaptureSources(config, capture.listeners, log));
@@ -155,7 +163,7 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   } catch (error) {
     log.fatal({ err: (error as Error).message }, 'cannot start');
     await capture.stop();
-    return (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? EXIT_FATAL : EXIT_FATAL;
+    return EXIT_FATAL;
   }
   const scheme = tls.tls ? 'https' : 'http';
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;

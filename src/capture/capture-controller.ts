@@ -1,6 +1,5 @@
 import type { Logger } from '../log.js';
 import type { FrameHub } from '../hub/frame-hub.js';
-import { ChunkKind } from '../protocol/header.js';
 import type { CaptureSources, SourceListeners } from './create.js';
 import type { CapturedChunk, SourceState } from './source.js';
 
@@ -58,8 +57,6 @@ export class CaptureController {
   private demand = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private running = false;
-  private startedAt = 0;
-  private firstFrameLogged = false;
 
   constructor(
     private readonly hub: FrameHub,
@@ -67,8 +64,8 @@ export class CaptureController {
     private readonly log: Logger,
   ) {
     this.listeners = {
-      video: { chunk: (chunk) => this.onChunk(this.videoStats, chunk), state: (state) => this.onState(this.videoStats, 'video', state) },
-      audio: { chunk: (chunk) => this.onChunk(this.audioStats, chunk), state: (state) => this.onState(this.audioStats, 'audio', state) },
+      video: { chunk: (chunk) => this.onChunk(this.videoStats, chunk), state: (state) => this.videoStats.onState(state) },
+      audio: { chunk: (chunk) => this.onChunk(this.audioStats, chunk), state: (state) => this.audioStats.onState(state) },
     };
     hub.on('viewers', (count) => this.setViewerDemand(count));
   }
@@ -131,8 +128,6 @@ export class CaptureController {
   private startCapture(): void {
     if (this.running || !this.sources) return;
     this.running = true;
-    this.startedAt = performance.now();
-    this.firstFrameLogged = false;
     this.log.info('capture started');
     this.sources.video.start();
     this.sources.audio?.start();
@@ -145,16 +140,8 @@ export class CaptureController {
   }
 
   private onChunk(stats: SourceStats, chunk: CapturedChunk): void {
-    stats.onChunk(performance.now());
-    if (!this.firstFrameLogged && chunk.kind === ChunkKind.Jpeg) {
-      this.firstFrameLogged = true;
-      this.log.info({ ms: Math.round(performance.now() - this.startedAt) }, 'first frame after capture start');
-    }
+    // "No signal" pictures reach viewers but must not make a lost camera look alive.
+    if (!chunk.placeholder) stats.onChunk(performance.now());
     this.hub.publish(chunk);
-  }
-
-  private onState(stats: SourceStats, name: string, state: SourceState): void {
-    stats.onState(state);
-    if (state.status === 'down') this.log.warn({ source: name, reason: state.reason, retryInMs: state.retryInMs }, 'source down');
   }
 }

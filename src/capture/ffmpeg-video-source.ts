@@ -128,6 +128,6 @@ export class FfmpegVideoSource implements CaptureSource {
     if (!noPicture || now - this.lastNoSignalAt < this.noSignalIntervalMs * 0.9) return;
     this.lastNoSignalAt = now;
     const { width, height } = this.config.video;
-    this.listener.chunk({ kind: ChunkKind.Jpeg, payload: noSignalJpeg(width, height), captureTimeUs: nowMicros() });
+    this.listener.chunk({ kind: ChunkKind.Jpeg, payload: noSignalJpeg(width, height), captureTimeUs: nowMicros(), placeholder: true });
   }
 }

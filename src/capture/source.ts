@@ -6,6 +6,8 @@ export interface CapturedChunk {
   payload: Buffer;
   /** Wall-clock time the chunk was read from the device/pipe, microseconds since the Unix epoch. */
   captureTimeUs: number;
+  /** A picture wscam made itself ("no signal"), not one from the camera. */
+  placeholder?: boolean;
 }
 
 export type SourceState =

@@ -29,7 +29,7 @@ export class ViewerConnection {
 
   constructor(
     readonly ws: WebSocket,
-    private readonly socket: Duplex,
+    socket: Duplex,
     hello: HelloMessage,
     private readonly hub: FrameHub,
     readonly identity: ViewerIdentity,
