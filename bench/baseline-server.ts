@@ -1,0 +1,48 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { encodeHeader, HEADER_BYTES } from '../src/protocol/header.js';
+import { helloMessage, renderTestFrames, logListening, parseReferenceArgs, ReplaySource } from './frames.js';
+
+/**
+ * The baseline: what tutorials do. A plain `ws` server that sends every chunk to every client
+ * with no backpressure handling, so a stalled client's queue grows without bound.
+ */
+
+const options = parseReferenceArgs(process.argv.slice(2));
+const frames = await renderTestFrames(options.width, options.height, options.fps);
+const hello = JSON.stringify(helloMessage(options.width, options.height, options.fps, options.audio));
+
+const http = createServer((_req, res) => {
+  res.writeHead(426, { Upgrade: 'websocket' }).end();
+});
+const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false });
+wss.on('connection', (ws) => {
+  ws.on('error', () => {});
+  ws.send(hello);
+});
+
+const source = new ReplaySource(frames, options.fps, options.audio, (chunk) => {
+  // The message (16-byte header + payload) is built once; ws frames it per client.
+  const message = Buffer.allocUnsafe(HEADER_BYTES + chunk.payload.length);
+  encodeHeader({ kind: chunk.kind, flags: 0, sequence: chunk.sequence, captureTimeUs: chunk.captureTimeUs }, message);
+  chunk.payload.copy(message, HEADER_BYTES);
+  for (const client of wss.clients) {
+    if (client.readyState === WebSocket.OPEN) client.send(message);
+  }
+});
+
+http.listen(options.port, options.host, () => {
+  const address = http.address() as AddressInfo;
+  source.start();
+  logListening(options.host, address.port);
+});
+
+const stop = () => {
+  source.stop();
+  for (const client of wss.clients) client.terminate();
+  http.close();
+  setImmediate(() => process.exit(0));
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,0 +1,578 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ConfigInput } from '../src/config/schema.js';
+import { AUDIO_CHUNK_MS } from './frames.js';
+import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
+import { cpuSeconds, rssBytes } from './proc-stats.js';
+import { median } from './stats.js';
+
+/**
+ * `npm run bench`: the same load (fast + stalled viewers in a separate process) against three
+ * servers in turn, each its own process: wscam, the `ws` baseline and the node:net floor.
+ * See bench/README.md and shared/BENCHMARK.md.
+ */
+
+type ServerName = 'wscam' | 'floor' | 'baseline';
+const SERVER_NAMES: ServerName[] = ['wscam', 'floor', 'baseline'];
+
+interface BenchOptions {
+  profile: 'default' | 'audio';
+  clients: number;
+  stalled: number;
+  seconds: number;
+  warmup: number;
+  fps: number;
+  width: number;
+  height: number;
+  audio: boolean;
+  only: ServerName[];
+  out: string;
+  source: 'test' | 'ffmpeg';
+  idleSeconds: number;
+  cpuProfDir: string | undefined;
+}
+
+const PROFILES = {
+  default: { clients: 100, stalled: 20, fps: 30, size: '1280x720', audio: false },
+  audio: { clients: 200, stalled: 20, fps: 15, size: '640x480', audio: true },
+} as const;
+
+/** Targets of shared/BENCHMARK.md. */
+const TARGETS = {
+  deliveredFraction: 0.99,
+  p99LatencyMs: 15,
+  cpuPerMessageVsFloor: { default: 1.1, audio: 1.25 },
+  rssGrowthBytes: 5 * 1024 * 1024,
+  rssPeakOverFloorBytes: 15 * 1024 * 1024,
+};
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+/** The reference servers render the test loop before they listen (~15 s at 720p). */
+const READY_TIMEOUT_MS = 120_000;
+const FIRST_FRAME_TIMEOUT_MS = 120_000;
+const IPC_TIMEOUT_MS = 30_000;
+const RSS_SAMPLE_MS = 250;
+/** After the last viewer leaves: the daemon's idleSeconds (1) plus a margin. */
+const IDLE_SETTLE_MS = 2500;
+
+const children = new Set<ChildProcess>();
+const cleanups: Array<() => void> = [];
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      profile: { type: 'string', default: 'default' },
+      clients: { type: 'string' },
+      stalled: { type: 'string' },
+      seconds: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '3' },
+      fps: { type: 'string' },
+      size: { type: 'string' },
+      out: { type: 'string' },
+      only: { type: 'string', default: SERVER_NAMES.join(',') },
+      source: { type: 'string', default: 'test' },
+      idle: { type: 'string', default: '2' },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
+        '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--out FILE] [--source test|ffmpeg]\n' +
+        '       [--idle S] [--cpu-prof DIR]\n',
+    );
+    process.exit(0);
+  }
+  const profileName = values.profile;
+  if (profileName !== 'default' && profileName !== 'audio') throw new Error('--profile: default or audio');
+  const profile = PROFILES[profileName];
+  const integer = (name: string, text: string | undefined, fallback: number, min: number) => {
+    const value = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: an integer ≥ ${min}`);
+    return value;
+  };
+  const size = /^(\d+)x(\d+)$/.exec(values.size ?? profile.size);
+  if (!size) throw new Error('--size: WxH, e.g. 1280x720');
+  const only = values.only.split(',').map((name) => name.trim()) as ServerName[];
+  for (const name of only) if (!SERVER_NAMES.includes(name)) throw new Error(`--only: unknown server "${name}"`);
+  if (values.source !== 'test' && values.source !== 'ffmpeg') throw new Error('--source: test or ffmpeg');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    profile: profileName,
+    clients: integer('clients', values.clients, profile.clients, 1),
+    stalled: integer('stalled', values.stalled, profile.stalled, 0),
+    seconds: integer('seconds', values.seconds, 20, 1),
+    warmup: integer('warmup', values.warmup, 3, 0),
+    fps: integer('fps', values.fps, profile.fps, 1),
+    width: Number(size[1]),
+    height: Number(size[2]),
+    audio: profile.audio,
+    only,
+    out: values.out ? resolve(values.out) : join(RESULTS_DIR, `${stamp}-${profileName}.json`),
+    source: values.source,
+    idleSeconds: integer('idle', values.idle, 2, 0),
+    cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        done(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        fail(error);
+      },
+    );
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => finish(false), 1000);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      done(ok);
+    };
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => child.once('exit', () => done()));
+}
+
+/** SIGTERM, then SIGKILL if it has not gone within graceMs. */
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  try {
+    await withTimeout(exited(child), graceMs, 'child exit');
+  } catch {
+    child.kill('SIGKILL');
+    await withTimeout(exited(child), 2000, 'child kill').catch(() => {});
+  }
+  children.delete(child);
+}
+
+interface StartedServer {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+}
+
+function serverCommand(name: ServerName, options: BenchOptions, port: number, workDir: string): string[] {
+  const nodeArgs = options.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`]
+    : [];
+  const size = `${options.width}x${options.height}`;
+  if (name === 'wscam') {
+    const config: ConfigInput = {
+      auth: { disabled: true },
+      video:
+        options.source === 'ffmpeg'
+          ? {
+              source: 'ffmpeg',
+              input: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${options.fps}`],
+              width: options.width,
+              height: options.height,
+              fps: options.fps,
+              quality: 80,
+              idleSeconds: 1,
+            }
+          : { source: 'test', width: options.width, height: options.height, fps: options.fps, quality: 80, idleSeconds: 1 },
+      audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
+      // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
+      clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
+      log: { level: 'warn' },
+    };
+    const configPath = join(workDir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    return [...nodeArgs, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
+  }
+  const script = join(BENCH_DIR, name === 'floor' ? 'floor-server.js' : 'baseline-server.js');
+  return [...nodeArgs, script, '--host', '127.0.0.1', '--port', String(port), '--size', size, '--fps', String(options.fps), ...(options.audio ? ['--audio'] : [])];
+}
+
+/** Starts one server on a free port and waits until it accepts connections. */
+async function startServer(name: ServerName, options: BenchOptions, workDir: string): Promise<StartedServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, serverCommand(name, options, port, workDir), {
+    env: { ...process.env, STATE_DIRECTORY: join(workDir, 'state') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  let listening = false;
+  // Always drained: a full stdout pipe would block the server.
+  const keep = (text: string) => {
+    if (output.length < 64 * 1024) output += text;
+    if (text.includes('"msg":"listening"')) listening = true;
+  };
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!listening) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited at start:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`${name} not listening after ${READY_TIMEOUT_MS} ms:\n${output}`);
+    if (await canConnect(port)) break;
+    await sleep(200);
+  }
+  return { child, port, output: () => output };
+}
+
+class ViewersProcess {
+  readonly child: ChildProcess;
+  private readonly waiting: Array<{ ev: ViewerEvent['ev']; done: (event: ViewerEvent) => void }> = [];
+
+  constructor() {
+    this.child = fork(join(BENCH_DIR, 'viewers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(this.child);
+    this.child.on('message', (event: ViewerEvent) => {
+      const index = this.waiting.findIndex((waiter) => waiter.ev === event.ev || event.ev === 'error');
+      if (index < 0) return;
+      const [waiter] = this.waiting.splice(index, 1);
+      waiter!.done(event);
+    });
+  }
+
+  async request<E extends ViewerEvent['ev']>(command: ViewerCommand, ev: E, timeoutMs = IPC_TIMEOUT_MS): Promise<Extract<ViewerEvent, { ev: E }>> {
+    const reply = new Promise<ViewerEvent>((done) => this.waiting.push({ ev, done }));
+    this.child.send(command);
+    const event = await withTimeout(reply, timeoutMs, `viewers: ${command.cmd}`);
+    if (event.ev === 'error') throw new Error(`viewers: ${event.message}`);
+    return event as Extract<ViewerEvent, { ev: E }>;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.connected) this.child.send({ cmd: 'exit' } satisfies ViewerCommand);
+    await withTimeout(exited(this.child), 3000, 'viewers exit').catch(() => this.child.kill('SIGKILL'));
+    await withTimeout(exited(this.child), 2000, 'viewers kill').catch(() => {});
+    children.delete(this.child);
+  }
+}
+
+interface ServerResult {
+  server: ServerName;
+  error?: string;
+  /** 1-minute load average of the machine before and after the measured window (other work skews figures). */
+  loadAverage?: { before: number; after: number };
+  /** Server CPU per wall second after the viewers left (wscam's capture stopped by then). */
+  idleCpuPerSecond?: number;
+  windowSeconds?: number;
+  cpuSeconds?: number;
+  cpuPerSecond?: number;
+  /** Server CPU µs per message delivered to fast viewers (video frames + audio chunks). */
+  cpuPerMessageUs?: number;
+  /** Server CPU µs per video frame delivered to fast viewers. */
+  cpuPerVideoFrameUs?: number;
+  /** The viewers process's own CPU per wall second: near 1.0 means the clients were the bottleneck. */
+  viewersCpuPerSecond?: number;
+  rss?: { startBytes: number; peakBytes: number; endBytes: number; growthBytes: number };
+  videoFps?: { min: number; median: number; source: number };
+  audioPerSecond?: { min: number; median: number; source: number } | null;
+  /** Fewest frames any fast viewer got, as a fraction of what the source made in the window. */
+  deliveredFraction?: number;
+  bytesPerSecond?: number;
+  latencyMs?: { video: { p50: number; p99: number; max: number }; audio: { p50: number; p99: number; max: number } | null };
+  viewers?: Omit<ViewerResult, 'ev' | 'videoFps' | 'audioPerSecond'>;
+}
+
+async function measure(name: ServerName, options: BenchOptions): Promise<ServerResult> {
+  const workDir = mkdtempSync(join(tmpdir(), `wscam-bench-${name}-`));
+  let server: StartedServer | undefined;
+  let viewers: ViewersProcess | undefined;
+  try {
+    server = await startServer(name, options, workDir);
+    const pid = server.child.pid!;
+    const cpu = () => {
+      const value = cpuSeconds(pid);
+      if (value === undefined) throw new Error(`${name} exited during the run:\n${server!.output()}`);
+      return value;
+    };
+    progress(`${name}: listening on ${server.port}`);
+    const loadBefore = loadavg()[0]!;
+
+    viewers = new ViewersProcess();
+    const connected = await viewers.request(
+      { cmd: 'connect', host: '127.0.0.1', port: server.port, path: '/ws', fast: options.clients, stalled: options.stalled },
+      'connected',
+      READY_TIMEOUT_MS,
+    );
+    if (connected.failed > 0) throw new Error(`${connected.failed} viewers could not connect: ${connected.errors.join('; ')}`);
+    progress(`${name}: ${connected.fast} fast + ${connected.stalled} stalled viewers connected, waiting for frames`);
+    const firstFrameDeadline = Date.now() + FIRST_FRAME_TIMEOUT_MS;
+    for (;;) {
+      const status = await viewers.request({ cmd: 'status' }, 'status');
+      if (status.fastWithVideo >= options.clients) break;
+      if (Date.now() > firstFrameDeadline) throw new Error(`only ${status.fastWithVideo}/${options.clients} fast viewers got a frame`);
+      cpu();
+      await sleep(250);
+    }
+    progress(`${name}: frames flowing, warm-up ${options.warmup} s`);
+    await sleep(options.warmup * 1000);
+
+    const viewersPid = viewers.child.pid!;
+    const viewersCpuStart = cpuSeconds(viewersPid) ?? 0;
+    const cpuStart = cpu();
+    const wallStart = performance.now();
+    await viewers.request({ cmd: 'start' }, 'started');
+    const rssStart = rssBytes(pid) ?? 0;
+    let rssPeak = rssStart;
+    progress(`${name}: measuring ${options.seconds} s`);
+    const endAt = wallStart + options.seconds * 1000;
+    while (performance.now() < endAt) {
+      await sleep(Math.min(RSS_SAMPLE_MS, Math.max(0, endAt - performance.now())));
+      const rss = rssBytes(pid);
+      if (rss === undefined) throw new Error(`${name} exited during the run:\n${server.output()}`);
+      rssPeak = Math.max(rssPeak, rss);
+    }
+    const result = await viewers.request({ cmd: 'stop' }, 'result');
+    const cpuEnd = cpu();
+    const wallSeconds = (performance.now() - wallStart) / 1000;
+    const viewersCpuEnd = cpuSeconds(viewersPid) ?? viewersCpuStart;
+    const rssEnd = rssBytes(pid) ?? 0;
+    rssPeak = Math.max(rssPeak, rssEnd);
+
+    const loadAfter = loadavg()[0]!;
+
+    // Idle: every viewer gone, the daemon's capture stopped after its idleSeconds (1 s here).
+    await viewers.stop();
+    await sleep(IDLE_SETTLE_MS);
+    const idleStart = cpu();
+    await sleep(options.idleSeconds * 1000);
+    const idleCpuPerSecond = options.idleSeconds > 0 ? (cpu() - idleStart) / options.idleSeconds : 0;
+
+    const used = cpuEnd - cpuStart;
+    const messages = result.videoFrames + result.audioChunks;
+    const { videoFps, audioPerSecond, ev: _ev, ...viewerFigures } = result;
+    const audioSource = 1000 / AUDIO_CHUNK_MS;
+    return {
+      server: name,
+      loadAverage: { before: loadBefore, after: loadAfter },
+      idleCpuPerSecond,
+      windowSeconds: result.windowSeconds,
+      cpuSeconds: used,
+      cpuPerSecond: used / wallSeconds,
+      cpuPerMessageUs: messages > 0 ? (used * 1e6) / messages : Infinity,
+      cpuPerVideoFrameUs: result.videoFrames > 0 ? (used * 1e6) / result.videoFrames : Infinity,
+      viewersCpuPerSecond: (viewersCpuEnd - viewersCpuStart) / wallSeconds,
+      rss: { startBytes: rssStart, peakBytes: rssPeak, endBytes: rssEnd, growthBytes: rssEnd - rssStart },
+      videoFps: { min: Math.min(...videoFps), median: median(videoFps), source: options.fps },
+      audioPerSecond: options.audio ? { min: Math.min(...audioPerSecond), median: median(audioPerSecond), source: audioSource } : null,
+      deliveredFraction: Math.min(...videoFps) / options.fps,
+      bytesPerSecond: result.bytes / result.windowSeconds,
+      latencyMs: {
+        video: toMs(result.videoLatencyUs),
+        audio: options.audio ? toMs(result.audioLatencyUs) : null,
+      },
+      viewers: viewerFigures,
+    };
+  } catch (error) {
+    return { server: name, error: (error as Error).message };
+  } finally {
+    await viewers?.stop();
+    if (server) await stopChild(server.child, 6000);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function toMs(figures: { p50: number; p99: number; max: number }): { p50: number; p99: number; max: number } {
+  return { p50: figures.p50 / 1000, p99: figures.p99 / 1000, max: figures.max / 1000 };
+}
+
+function progress(text: string): void {
+  process.stderr.write(`[bench] ${text}\n`);
+}
+
+interface Comparison {
+  ratios: Record<'floor' | 'baseline', { cpuPerMessage: number; p99Latency: number; rssPeak: number } | null>;
+  targets: Array<{ target: string; value: string; met: boolean | null }>;
+}
+
+function compare(results: Partial<Record<ServerName, ServerResult>>, options: BenchOptions): Comparison {
+  const wscam = results.wscam?.error ? undefined : results.wscam;
+  const ratio = (reference: ServerResult | undefined) => {
+    if (!wscam || !reference || reference.error) return null;
+    return {
+      cpuPerMessage: wscam.cpuPerMessageUs! / reference.cpuPerMessageUs!,
+      p99Latency: wscam.latencyMs!.video.p99 / reference.latencyMs!.video.p99,
+      rssPeak: wscam.rss!.peakBytes / reference.rss!.peakBytes,
+    };
+  };
+  const floor = results.floor?.error ? undefined : results.floor;
+  const cpuLimit = TARGETS.cpuPerMessageVsFloor[options.profile];
+  const targets: Comparison['targets'] = [];
+  if (wscam) {
+    targets.push({
+      target: `fast viewers get ≥ ${TARGETS.deliveredFraction * 100}% of source frames (min viewer)`,
+      value: `${(wscam.deliveredFraction! * 100).toFixed(1)}%`,
+      met: wscam.deliveredFraction! >= TARGETS.deliveredFraction && wscam.viewers!.fastClosed === 0 && wscam.viewers!.outOfOrder === 0,
+    });
+    targets.push({
+      target: `p99 latency ≤ ${TARGETS.p99LatencyMs} ms`,
+      value: `${wscam.latencyMs!.video.p99.toFixed(2)} ms`,
+      met: wscam.latencyMs!.video.p99 <= TARGETS.p99LatencyMs,
+    });
+    const cpuRatio = floor ? wscam.cpuPerMessageUs! / floor.cpuPerMessageUs! : undefined;
+    targets.push({
+      target: `CPU per delivered message ≤ ${cpuLimit.toFixed(2)}× floor (${options.profile} profile)`,
+      value: cpuRatio === undefined ? 'no floor run' : `${cpuRatio.toFixed(3)}×`,
+      met: cpuRatio === undefined ? null : cpuRatio <= cpuLimit,
+    });
+    targets.push({
+      target: `RSS end − start ≤ 5 MB${options.stalled > 0 ? ` (with ${options.stalled} stalled)` : ' (no stalled viewers!)'}`,
+      value: `${mb(wscam.rss!.growthBytes)} MB`,
+      met: wscam.rss!.growthBytes <= TARGETS.rssGrowthBytes,
+    });
+    targets.push({
+      target: 'RSS peak ≤ floor peak + 15 MB',
+      value: floor ? `${mb(wscam.rss!.peakBytes)} MB vs floor ${mb(floor.rss!.peakBytes)} MB` : 'no floor run',
+      met: floor ? wscam.rss!.peakBytes <= floor.rss!.peakBytes + TARGETS.rssPeakOverFloorBytes : null,
+    });
+  }
+  return { ratios: { floor: ratio(floor), baseline: ratio(results.baseline?.error ? undefined : results.baseline) }, targets };
+}
+
+const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
+
+function printTable(results: Partial<Record<ServerName, ServerResult>>, comparison: Comparison, options: BenchOptions): void {
+  const names = options.only;
+  const rows: Array<[string, (result: ServerResult) => string]> = [
+    ['video fps per fast viewer min / median', (r) => `${r.videoFps!.min.toFixed(2)} / ${r.videoFps!.median.toFixed(2)} (src ${r.videoFps!.source})`],
+    ['frames delivered, min viewer', (r) => `${(r.deliveredFraction! * 100).toFixed(1)}%`],
+    ...(options.audio
+      ? ([['audio chunks/s min / median', (r) => `${r.audioPerSecond!.min.toFixed(1)} / ${r.audioPerSecond!.median.toFixed(1)} (src ${r.audioPerSecond!.source})`]] as Array<
+          [string, (result: ServerResult) => string]
+        >)
+      : []),
+    ['gaps fast video / audio', (r) => `${r.viewers!.videoGaps} / ${r.viewers!.audioGaps}`],
+    ['out of order (must be 0)', (r) => String(r.viewers!.outOfOrder)],
+    ['stalled: open / frames before stall', (r) => `${r.viewers!.stalledOpen} / ${r.viewers!.stalledFramesBeforeStall}`],
+    ['fast viewers closed by server', (r) => String(r.viewers!.fastClosed)],
+    ['video latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.video)],
+    ...(options.audio
+      ? ([['audio latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.audio!)]] as Array<[string, (result: ServerResult) => string]>)
+      : []),
+    ['server CPU s per wall s', (r) => r.cpuPerSecond!.toFixed(3)],
+    ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
+    ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
+    ['idle CPU after viewers left s/s', (r) => r.idleCpuPerSecond!.toFixed(4)],
+    ['machine load avg before / after', (r) => `${r.loadAverage!.before.toFixed(2)} / ${r.loadAverage!.after.toFixed(2)}`],
+    ['RSS start / peak / end MB', (r) => `${mb(r.rss!.startBytes)} / ${mb(r.rss!.peakBytes)} / ${mb(r.rss!.endBytes)}`],
+    ['RSS end − start MB', (r) => mb(r.rss!.growthBytes)],
+    ['delivered MB/s total', (r) => (r.bytesPerSecond! / 1e6).toFixed(1)],
+    ['viewers process CPU s/s', (r) => r.viewersCpuPerSecond!.toFixed(3)],
+  ];
+  const header = ['', ...names];
+  const body = rows.map(([label, cell]) => [label, ...names.map((name) => {
+    const result = results[name];
+    if (!result) return '-';
+    if (result.error) return 'ERROR';
+    return cell(result);
+  })]);
+  const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const out: string[] = [];
+  out.push(
+    `wscam bench: profile ${options.profile}, ${options.clients} fast + ${options.stalled} stalled viewers, ` +
+      `${options.width}x${options.height}@${options.fps}${options.audio ? ' + PCM 20 ms' : ''}, ` +
+      `${options.seconds} s after ${options.warmup} s warm-up, wscam source ${options.source}`,
+    '',
+    line(header),
+    ...body.map(line),
+    '',
+  );
+  for (const name of names) {
+    const result = results[name];
+    if (result?.error) out.push(`${name} ERROR: ${result.error}`);
+    if (result?.viewers?.errors.length) out.push(`${name} viewers saw: ${result.viewers.errors.join('; ')}`);
+  }
+  for (const reference of ['floor', 'baseline'] as const) {
+    const ratio = comparison.ratios[reference];
+    if (ratio) {
+      out.push(
+        `wscam/${reference}: CPU per message ${ratio.cpuPerMessage.toFixed(3)}×, p99 latency ${ratio.p99Latency.toFixed(2)}×, RSS peak ${ratio.rssPeak.toFixed(2)}×`,
+      );
+    }
+  }
+  if (comparison.targets.length > 0) out.push('', 'targets (wscam):');
+  for (const target of comparison.targets) {
+    out.push(`  ${target.met === null ? ' n/a' : target.met ? 'MET ' : 'MISS'}  ${target.target}: ${target.value}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function fmtLatency(figures: { p50: number; p99: number; max: number }): string {
+  return `${figures.p50.toFixed(2)} / ${figures.p99.toFixed(2)} / ${figures.max.toFixed(1)}`;
+}
+
+function killAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+  for (const cleanup of cleanups) cleanup();
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping every child`);
+      killAll();
+      process.exit(130);
+    });
+  }
+  if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
+  const results: Partial<Record<ServerName, ServerResult>> = {};
+  for (const name of options.only) {
+    results[name] = await measure(name, options);
+    if (results[name]!.error) progress(`${name}: ERROR ${results[name]!.error}`);
+  }
+  const comparison = compare(results, options);
+  printTable(results, comparison, options);
+  mkdirSync(join(options.out, '..'), { recursive: true });
+  writeFileSync(
+    options.out,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, results, ...comparison }, null, 2)}\n`,
+  );
+  process.stdout.write(`\nJSON: ${options.out}\n`);
+  return Object.values(results).some((result) => result.error) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
