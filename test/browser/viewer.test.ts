@@ -31,7 +31,7 @@ interface PageGlobals {
       framesDrawn: number;
       fps: number;
       audioCodec: string | null;
-      audio: { muted: boolean; sink: string | null; chunks: number };
+      audio: { muted: boolean; sink: string | null; chunks: number; buffer: { bufferedMs: number; playing: boolean; skips: number } | null };
     };
   };
   document: {
@@ -202,6 +202,13 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', { s
     assert.ok((await waitForTone(page)) > 0.01);
     const audio = await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audio);
     assert.equal(audio.sink, 'worklet');
+    // The worklet reports its jitter buffer a few times a second: playing, and within the latency bound.
+    const buffer = await page.waitForFunction(() => {
+      const reported = (globalThis as unknown as PageGlobals).wscam.stats().audio.buffer;
+      return reported?.playing ? reported : false;
+    });
+    const { bufferedMs } = (await buffer.jsonValue()) as { bufferedMs: number };
+    assert.ok(bufferedMs > 0 && bufferedMs < 150, `buffered ${bufferedMs} ms`);
     await page.getByRole('button', { name: 'Mute (m)' }).waitFor();
     await page.getByRole('slider', { name: 'Volume' }).waitFor();
   });
@@ -214,6 +221,30 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', { s
     assert.ok((await waitForTone(page)) > 0.01);
     const audio = await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audio);
     assert.equal(audio.sink, 'script-processor');
+  });
+
+  test('frames stopping for over 3 s show "No signal"; frames resuming clear it', async () => {
+    const context = await browser.newContext(DESKTOP);
+    contexts.push(context);
+    context.setDefaultTimeout(WAIT_MS);
+    let forwardFrames = true;
+    // Sits between page and daemon and holds back the media while the test says so.
+    await context.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((message) => {
+        if (forwardFrames || typeof message === 'string') ws.send(message);
+      });
+    });
+    const page = await context.newPage();
+    errors.watch(page);
+    await page.goto(`${daemon.baseUrl}/`);
+    await waitForFrames(page);
+    forwardFrames = false;
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'no-signal');
+    assert.equal(await page.locator('#message').textContent(), 'No signal');
+    forwardFrames = true;
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'live');
+    assert.equal(await page.locator('#message').isHidden(), true);
   });
 
   test('keys: m mutes and unmutes, s downloads the frame as JPEG, f enters and leaves fullscreen, i hides the overlay', async () => {
@@ -463,7 +494,7 @@ describe('viewer login screens against stubbed /api endpoints', { skip: skipWith
     let failures = 0;
     const logins: unknown[] = [];
     await context.route('**/api/session', (route) =>
-      route.fulfill(authenticated ? { status: 200, json: { authenticated: true, authRequired: true } } : { status: 401, body: '' }),
+      route.fulfill(authenticated ? { status: 200, json: { authenticated: true, kind: 'session', username: 'alice' } } : { status: 401, body: '' }),
     );
     await context.route('**/api/login', (route) => {
       const body = route.request().postDataJSON() as { username?: string; password?: string; token?: string };

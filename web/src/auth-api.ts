@@ -1,6 +1,7 @@
 /** What GET /api/session says about this browser. */
 export type SessionState =
-  | { kind: 'authenticated'; authRequired: boolean }
+  /** `canLogOut`: there is a session cookie to end (not so while auth is disabled). */
+  | { kind: 'authenticated'; canLogOut: boolean; username: string | null }
   | { kind: 'login-required' }
   /** The daemon runs without auth (404: no such endpoint). */
   | { kind: 'no-auth' }
@@ -20,9 +21,13 @@ export async function checkSession(): Promise<SessionState> {
   if (response.status === 401) return { kind: 'login-required' };
   if (response.status === 404) return { kind: 'no-auth' };
   if (!response.ok) return { kind: 'unreachable' };
-  const body = (await response.json().catch(() => ({}))) as { authenticated?: unknown; authRequired?: unknown };
+  const body = (await response.json().catch(() => ({}))) as { authenticated?: unknown; kind?: unknown; username?: unknown };
   if (body.authenticated === false) return { kind: 'login-required' };
-  return { kind: 'authenticated', authRequired: body.authRequired !== false };
+  return {
+    kind: 'authenticated',
+    canLogOut: body.kind === 'session',
+    username: typeof body.username === 'string' ? body.username : null,
+  };
 }
 
 /** POST /api/login with a username and password, or with a link token. */

@@ -90,8 +90,9 @@ export class ControlBar {
     this.snapshotButton.disabled = !enabled;
   }
 
-  setLogoutVisible(visible: boolean): void {
+  setLogout(visible: boolean, username: string | null): void {
     this.logoutButton.hidden = !visible;
+    this.logoutButton.title = username ? `Log out ${username}` : 'Log out';
   }
 
   /** Hiding only makes sense over a playing picture; while connecting the controls stay put. */

@@ -144,7 +144,7 @@ async function afterRefusal(): Promise<void> {
 function showLogin(text = ''): void {
   connection.disconnect();
   audio.clear();
-  controls.setLogoutVisible(false);
+  controls.setLogout(false, null);
   setState('login');
   loginForm.show(text);
 }
@@ -157,7 +157,8 @@ async function logOut(): Promise<void> {
 
 async function refreshLogoutButton(): Promise<void> {
   const session = await checkSession();
-  controls.setLogoutVisible(session.kind === 'authenticated' && session.authRequired);
+  if (session.kind === 'authenticated') controls.setLogout(session.canLogOut, session.username);
+  else controls.setLogout(false, null);
 }
 
 function refresh(): void {
