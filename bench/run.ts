@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ConfigInput } from '../src/config/schema.js';
 import { AUDIO_CHUNK_MS } from './frames.js';
@@ -191,9 +191,10 @@ interface StartedServer {
 }
 
 function serverCommand(name: ServerName, options: BenchOptions, port: number, workDir: string): string[] {
-  const nodeArgs = options.cpuProfDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`]
-    : [];
+  const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href];
+  if (options.cpuProfDir) {
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
+  }
   const size = `${options.width}x${options.height}`;
   if (name === 'wscam') {
     const config: ConfigInput = {
@@ -338,7 +339,9 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
       cpu();
       await sleep(250);
     }
-    progress(`${name}: frames flowing, warm-up ${options.warmup} s`);
+    // Same treatment for every server: drop what rendering the test loop left on the heap.
+    server.child.kill('SIGUSR2');
+    progress(`${name}: frames flowing, full GC, warm-up ${options.warmup} s`);
     await sleep(options.warmup * 1000);
 
     const viewersPid = viewers.child.pid!;
