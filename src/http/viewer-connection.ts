@@ -22,7 +22,10 @@ export interface ViewerIdentity {
 export class ViewerConnection {
   private video = true;
   private audio = true;
+  /** Opus captures also deliver PCM, so a viewer may switch to PCM; a PCM capture has no Opus. */
+  private audioKind: ChunkKind;
   private readonly viewer: HubViewer;
+  private readonly capturesOpus: boolean;
   private alive = true;
   private messageWindowStart = 0;
   private messagesInWindow = 0;
@@ -36,13 +39,15 @@ export class ViewerConnection {
     private readonly log: Logger,
     onClosed: (connection: ViewerConnection) => void,
   ) {
+    this.audioKind = hello.audio?.codec === 'opus' ? ChunkKind.Opus : ChunkKind.Pcm;
+    this.capturesOpus = this.audioKind === ChunkKind.Opus;
     ws.send(JSON.stringify(hello));
     this.viewer = hub.attach({
       bufferedBytes: () => ws.bufferedAmount,
       write: (chunk) => {
         if (ws.readyState === ws.OPEN) socket.write(chunk.wsFrame);
       },
-      wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio),
+      wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio && kind === this.audioKind),
     });
     const flush = () => this.viewer.flush();
     socket.on('drain', flush);
@@ -103,7 +108,10 @@ export class ViewerConnection {
     }
     this.video = parsed.message.video;
     this.audio = parsed.message.audio;
-    this.log.debug({ video: this.video, audio: this.audio }, 'viewer subscribed');
+    const { audioCodec } = parsed.message;
+    if (audioCodec === 'pcm_s16le') this.audioKind = ChunkKind.Pcm;
+    else if (audioCodec === 'opus' && this.capturesOpus) this.audioKind = ChunkKind.Opus;
+    this.log.debug({ video: this.video, audio: this.audio, audioKind: this.audioKind }, 'viewer subscribed');
     if (this.video) {
       const latest = this.hub.latest(ChunkKind.Jpeg);
       if (latest) this.viewer.offer(latest);
