@@ -43,11 +43,16 @@ export function isUnsupportedFormatError(line: string): boolean {
   return /Cannot find a proper format|No such input format/i.test(line);
 }
 
+/** The extra pipe on which the Opus child also writes its audio as raw s16le (spawned with a fourth stdio pipe). */
+export const OPUS_PCM_FD = 3;
+
 /**
  * ffmpeg arguments for audio on stdout: raw s16le, or Opus packets in Ogg pages.
  * Opus is encoded by ffmpeg's libopus in the child process rather than by a JS/WASM encoder in the daemon:
  * native libopus costs a few percent of one core, runs on another core than the event loop that serves
  * the viewers, and a stall or crash in it is handled by the same supervision as capture.
+ * With Opus the same child has a second output, the same audio as raw s16le on pipe:3, for viewers
+ * without an Opus decoder: one capture of the device, decoded once, fanned out to both outputs.
  */
 export function audioArgs(audio: AudioConfig): string[] {
   const rate = String(audio.sampleRate);
@@ -55,8 +60,13 @@ export function audioArgs(audio: AudioConfig): string[] {
   const input = audio.source === 'alsa' ? ['-f', 'alsa', '-ac', channels, '-ar', rate, '-i', audio.device] : audio.input;
   const format = ['-vn', '-ac', channels, '-ar', rate];
   if (audio.codec === 'pcm') return [...COMMON, ...input, ...format, '-c:a', 'pcm_s16le', ...FLUSH, '-f', 's16le', 'pipe:1'];
+  // Both outputs name the same stream: without -map each output would pick its "best" stream on its own,
+  // and 0:a alone would put every audio stream of a multi-track input into each output.
+  const map = ['-map', '0:a:0'];
   const opus = ['-c:a', 'libopus', '-b:a', '32k', '-frame_duration', '20', '-application', 'lowdelay'];
   // One 20 ms packet per Ogg page, each page flushed at once, instead of a page per second.
   const ogg = ['-page_duration', '20000', ...FLUSH, '-f', 'ogg', 'pipe:1'];
-  return [...COMMON, ...input, ...format, ...opus, ...ogg];
+  const pcm = ['-c:a', 'pcm_s16le', ...FLUSH, '-f', 's16le', `pipe:${OPUS_PCM_FD}`];
+  // The Ogg output stays last, so the arguments still end in the primary output, pipe:1.
+  return [...COMMON, ...input, ...map, ...format, ...pcm, ...map, ...format, ...opus, ...ogg];
 }

@@ -17,7 +17,8 @@ const CHUNK_MS = 20;
 
 /**
  * Audio from ALSA (source "alsa") or any ffmpeg input (source "ffmpeg") through one supervised ffmpeg
- * child, as exact 20 ms s16le chunks or as Opus packets.
+ * child, as exact 20 ms s16le chunks or as Opus packets. With Opus, the same child also writes the audio as
+ * s16le to a second pipe, so every Opus packet stream comes with a PCM chunk stream of the same sound.
  */
 export class FfmpegAudioSource implements CaptureSource {
   readonly name = 'audio';
@@ -25,6 +26,8 @@ export class FfmpegAudioSource implements CaptureSource {
   private readonly pcm: PcmChunker;
   private readonly opus = new OggOpusReader();
   private readonly bytesPerSecond: number;
+  /** Capture time of the last PCM chunk, so read jitter never moves the next one back. */
+  private lastPcmUs = 0;
 
   constructor(
     config: Pick<Config, 'audio' | 'ffmpeg'>,
@@ -42,9 +45,12 @@ export class FfmpegAudioSource implements CaptureSource {
       args: () => audioArgs(config.audio),
       onSpawn: () => {
         this.pcm.reset();
+        this.lastPcmUs = 0;
         this.opus.reset();
       },
       onStdout: (data) => (config.audio.codec === 'pcm' ? this.onPcm(data) : this.onOgg(data)),
+      // With Opus, fd 3 carries the same audio as s16le for viewers that ask for PCM.
+      ...(config.audio.codec === 'opus' ? { extraOutputs: [(data: Buffer) => this.onPcm(data)] } : {}),
       onState: (state) => listener.state(state),
       timing: options.timing,
     });
@@ -76,11 +82,14 @@ export class FfmpegAudioSource implements CaptureSource {
     const readUs = nowMicros();
     const chunks = this.pcm.push(data);
     // Capture time: when the pipe read returned, moved back by the audio that followed each chunk in
-    // that read, so chunks of one read get 20 ms-spaced times instead of one shared time.
+    // that read, so chunks of one read get 20 ms-spaced times instead of one shared time. A read that comes
+    // a little early after a late one would give a time before the previous chunk's: that chunk keeps the
+    // previous time (nowMicros is monotonic, so this only evens out jitter).
     let bytesAfter = this.pcm.pendingBytes + chunks.length * this.pcm.chunkBytes;
     for (const payload of chunks) {
       bytesAfter -= payload.length;
-      const captureTimeUs = readUs - Math.round((bytesAfter * 1_000_000) / this.bytesPerSecond);
+      const captureTimeUs = Math.max(this.lastPcmUs, readUs - Math.round((bytesAfter * 1_000_000) / this.bytesPerSecond));
+      this.lastPcmUs = captureTimeUs;
       this.supervisor.chunkArrived();
       this.listener.chunk({ kind: ChunkKind.Pcm, payload, captureTimeUs });
     }

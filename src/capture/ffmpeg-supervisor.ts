@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -36,6 +37,11 @@ export interface FfmpegSupervisorOptions {
   /** A new child is about to run: reset stream parsers. */
   onSpawn(): void;
   onStdout(data: Buffer): void;
+  /**
+   * Readers of further output pipes: entry i reads fd 3+i of the child (ffmpeg writes there with `pipe:3`, …).
+   * An early end of one loses only its output and an error is logged, never thrown; liveness comes only from chunkArrived().
+   */
+  extraOutputs?: ReadonlyArray<(data: Buffer) => void>;
   onStderrLine?(line: string): void;
   onState(state: SourceState): void;
   timing?: Partial<SupervisorTiming>;
@@ -154,7 +160,8 @@ export class FfmpegSupervisor {
     this.lastStderrLine = '';
     this.stderrRest = '';
     this.spawnedAt = performance.now();
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const extraOutputs = this.options.extraOutputs ?? [];
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe', ...extraOutputs.map(() => 'pipe' as const)] });
     this.child = child;
     this.options.log.debug({ file, args: args.map(hideUrlCredentials), childPid: child.pid }, 'ffmpeg spawned');
     let markClosed: () => void = () => {};
@@ -177,17 +184,33 @@ export class FfmpegSupervisor {
     child.on('exit', () => {
       // 'close' waits for stdout/stderr to end; should a grandchild hold them open, stop waiting.
       setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        for (const stream of child.stdio) stream?.destroy();
       }, PIPE_CLOSE_GRACE_MS).unref();
     });
     child.stdout!.on('data', (data: Buffer) => {
       // Output of a child that is being stopped is no longer anyone's.
       if (generation === this.generation) this.options.onStdout(data);
     });
+    extraOutputs.forEach((onData, index) => this.readExtraOutput(child, generation, 3 + index, onData));
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => this.stderrText(text));
     this.stallTimer = setTimeout(() => this.onStall(child), this.timing.stallMs);
+  }
+
+  private readExtraOutput(child: ChildProcess, generation: number, fd: number, onData: (data: Buffer) => void): void {
+    const stream = child.stdio[fd] as Readable | null | undefined;
+    if (stream === null || stream === undefined) {
+      this.options.log.warn(`ffmpeg: no pipe on fd ${fd}`);
+      return;
+    }
+    stream.on('data', (data: Buffer) => {
+      if (generation === this.generation) onData(data);
+    });
+    // A pipe that fails or ends while the child runs loses only its own output; the child's exit
+    // (ffmpeg stops on a write error) or the stall timer brings the restart.
+    stream.on('error', (error) => {
+      if (generation === this.generation && child === this.child) this.options.log.warn({ err: error }, `ffmpeg: fd ${fd} failed`);
+    });
   }
 
   private onStall(child: ChildProcess): void {
