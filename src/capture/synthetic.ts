@@ -80,8 +80,9 @@ export function renderTestPattern(width: number, height: number, index: number, 
 export class SyntheticVideoSource implements CaptureSource {
   readonly name = 'video';
   state: SourceState = { status: 'stopped' };
-  private frames: Buffer[] | undefined;
-  private rendering: Promise<Buffer[]> | undefined;
+  /** Filled while the loop renders; replay starts with the first frame, not the whole loop. */
+  private readonly frames: Buffer[] = [];
+  private rendering: Promise<void> | undefined;
   private next = 0;
   private readonly ticker: SteadyTicker;
   private running = false;
@@ -98,13 +99,8 @@ export class SyntheticVideoSource implements CaptureSource {
     if (this.running) return;
     this.running = true;
     this.setState({ status: 'starting' });
-    void this.renderLoop().then((frames) => {
-      if (!this.running) return;
-      this.frames = frames;
-      this.setState({ status: 'running' });
-      this.emitFrame();
-      this.ticker.start();
-    });
+    void this.renderLoop();
+    if (this.frames.length > 0) this.beginReplay();
   }
 
   async stop(): Promise<void> {
@@ -113,27 +109,32 @@ export class SyntheticVideoSource implements CaptureSource {
     this.setState({ status: 'stopped' });
   }
 
+  private beginReplay(): void {
+    this.setState({ status: 'running' });
+    this.emitFrame();
+    this.ticker.start();
+  }
+
   private emitFrame(): void {
     const frames = this.frames;
-    if (!frames || !this.running) return;
+    if (frames.length === 0 || !this.running) return;
     const payload = frames[this.next % frames.length]!;
     this.next += 1;
     this.listener.chunk({ kind: ChunkKind.Jpeg, payload, captureTimeUs: nowMicros() });
   }
 
   /** Encodes the loop once, yielding between frames so the server keeps serving meanwhile. */
-  private renderLoop(): Promise<Buffer[]> {
+  private renderLoop(): Promise<void> {
     this.rendering ??= (async () => {
       const started = performance.now();
       const { width, height } = this.config;
       const count = Math.min(MAX_LOOP_FRAMES, this.config.fps * 4);
-      const frames: Buffer[] = [];
       for (let index = 0; index < count; index += 1) {
-        frames.push(renderTestPattern(width, height, index, count));
+        this.frames.push(renderTestPattern(width, height, index, count));
+        if (index === 0 && this.running) this.beginReplay();
         await new Promise((resolve) => setImmediate(resolve));
       }
       this.log.info({ frames: count, width, height, ms: Math.round(performance.now() - started) }, 'test pattern rendered');
-      return frames;
     })();
     return this.rendering;
   }

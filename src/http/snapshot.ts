@@ -6,7 +6,8 @@ import { SECURITY_HEADERS, sendText } from './respond.js';
 
 /** A kept frame younger than this is current enough for a snapshot. */
 const FRESH_FRAME_US = 1_000_000;
-const SNAPSHOT_WAIT_MS = 5000;
+/** A camera on a small board may take a few seconds to give its first frame. */
+const SNAPSHOT_WAIT_MS = 10_000;
 
 /** GET /snapshot.jpg: the latest frame, starting capture for it when nobody is watching. */
 export async function serveSnapshot(res: ServerResponse, hub: FrameHub, capture: CaptureController, head: boolean): Promise<void> {
