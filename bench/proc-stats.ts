@@ -11,17 +11,23 @@ export const CLOCK_TICKS = (() => {
   }
 })();
 
-/** The process's own user+system CPU seconds (children excluded), or undefined once it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
+/** The process's own user and system CPU seconds (children excluded), or undefined once it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which may itself hold spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of the line; fields[0] here is field 3 (state).
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
     return undefined;
   }
+}
+
+/** user + system CPU seconds, or undefined once the process is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  const times = cpuTimes(pid);
+  return times && times.user + times.system;
 }
 
 /** Resident set size in bytes (VmRSS), or undefined once the process is gone. */

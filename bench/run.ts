@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { ConfigInput } from '../src/config/schema.js';
 import { AUDIO_CHUNK_MS } from './frames.js';
 import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
-import { cpuSeconds, rssBytes } from './proc-stats.js';
+import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
 
 /**
@@ -61,6 +61,8 @@ const IPC_TIMEOUT_MS = 30_000;
 const RSS_SAMPLE_MS = 250;
 /** After the last viewer leaves: the daemon's idleSeconds (1) plus a margin. */
 const IDLE_SETTLE_MS = 2500;
+/** gc-preload runs its second GC 200 ms after the signal. */
+const GC_SETTLE_MS = 600;
 
 const children = new Set<ChildProcess>();
 const cleanups: Array<() => void> = [];
@@ -292,13 +294,27 @@ interface ServerResult {
   windowSeconds?: number;
   cpuSeconds?: number;
   cpuPerSecond?: number;
+  /** The same split into user (JS, V8, libuv) and system (kernel: socket sends) time. */
+  cpuUserPerSecond?: number | undefined;
+  cpuSystemPerSecond?: number | undefined;
   /** Server CPU µs per message delivered to fast viewers (video frames + audio chunks). */
   cpuPerMessageUs?: number;
   /** Server CPU µs per video frame delivered to fast viewers. */
   cpuPerVideoFrameUs?: number;
   /** The viewers process's own CPU per wall second: near 1.0 means the clients were the bottleneck. */
   viewersCpuPerSecond?: number;
-  rss?: { startBytes: number; peakBytes: number; endBytes: number; growthBytes: number };
+  /**
+   * startBytes: after a full GC; endBytes: at the end, as found; endAfterGcBytes: after another full
+   * GC; growthBytes: endAfterGc − start (what stays). timelineMsKiB: [ms into the window, KiB] every 250 ms.
+   */
+  rss?: {
+    startBytes: number;
+    peakBytes: number;
+    endBytes: number;
+    endAfterGcBytes: number;
+    growthBytes: number;
+    timelineMsKiB: Array<[number, number]>;
+  };
   videoFps?: { min: number; median: number; source: number };
   audioPerSecond?: { min: number; median: number; source: number } | null;
   /** Fewest frames any fast viewer got, as a fraction of what the source made in the window. */
@@ -344,13 +360,18 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     progress(`${name}: frames flowing, full GC, warm-up ${options.warmup} s`);
     await sleep(options.warmup * 1000);
 
+    // A full GC right before the window and right after it, so RSS start/end compare live memory.
+    server.child.kill('SIGUSR2');
+    await sleep(GC_SETTLE_MS);
     const viewersPid = viewers.child.pid!;
     const viewersCpuStart = cpuSeconds(viewersPid) ?? 0;
+    const timesStart = cpuTimes(pid);
     const cpuStart = cpu();
     const wallStart = performance.now();
     await viewers.request({ cmd: 'start' }, 'started');
     const rssStart = rssBytes(pid) ?? 0;
     let rssPeak = rssStart;
+    const rssTimeline: Array<[number, number]> = [[0, Math.round(rssStart / 1024)]];
     progress(`${name}: measuring ${options.seconds} s`);
     const endAt = wallStart + options.seconds * 1000;
     while (performance.now() < endAt) {
@@ -358,13 +379,18 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
       const rss = rssBytes(pid);
       if (rss === undefined) throw new Error(`${name} exited during the run:\n${server.output()}`);
       rssPeak = Math.max(rssPeak, rss);
+      rssTimeline.push([Math.round(performance.now() - wallStart), Math.round(rss / 1024)]);
     }
     const result = await viewers.request({ cmd: 'stop' }, 'result');
     const cpuEnd = cpu();
     const wallSeconds = (performance.now() - wallStart) / 1000;
     const viewersCpuEnd = cpuSeconds(viewersPid) ?? viewersCpuStart;
+    const timesEnd = cpuTimes(pid);
     const rssEnd = rssBytes(pid) ?? 0;
     rssPeak = Math.max(rssPeak, rssEnd);
+    server.child.kill('SIGUSR2');
+    await sleep(GC_SETTLE_MS);
+    const rssEndAfterGc = rssBytes(pid) ?? 0;
 
     const loadAfter = loadavg()[0]!;
 
@@ -386,10 +412,19 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
       windowSeconds: result.windowSeconds,
       cpuSeconds: used,
       cpuPerSecond: used / wallSeconds,
+      cpuUserPerSecond: timesStart && timesEnd ? (timesEnd.user - timesStart.user) / wallSeconds : undefined,
+      cpuSystemPerSecond: timesStart && timesEnd ? (timesEnd.system - timesStart.system) / wallSeconds : undefined,
       cpuPerMessageUs: messages > 0 ? (used * 1e6) / messages : Infinity,
       cpuPerVideoFrameUs: result.videoFrames > 0 ? (used * 1e6) / result.videoFrames : Infinity,
       viewersCpuPerSecond: (viewersCpuEnd - viewersCpuStart) / wallSeconds,
-      rss: { startBytes: rssStart, peakBytes: rssPeak, endBytes: rssEnd, growthBytes: rssEnd - rssStart },
+      rss: {
+        startBytes: rssStart,
+        peakBytes: rssPeak,
+        endBytes: rssEnd,
+        endAfterGcBytes: rssEndAfterGc,
+        growthBytes: rssEndAfterGc - rssStart,
+        timelineMsKiB: rssTimeline,
+      },
       videoFps: { min: Math.min(...videoFps), median: median(videoFps), source: options.fps },
       audioPerSecond: options.audio ? { min: Math.min(...audioPerSecond), median: median(audioPerSecond), source: audioSource } : null,
       deliveredFraction: Math.min(...videoFps) / options.fps,
@@ -453,7 +488,7 @@ function compare(results: Partial<Record<ServerName, ServerResult>>, options: Be
       met: cpuRatio === undefined ? null : cpuRatio <= cpuLimit,
     });
     targets.push({
-      target: `RSS end − start ≤ 5 MB${options.stalled > 0 ? ` (with ${options.stalled} stalled)` : ' (no stalled viewers!)'}`,
+      target: `RSS end (after GC) − start ≤ 5 MB${options.stalled > 0 ? ` (with ${options.stalled} stalled)` : ' (no stalled viewers!)'}`,
       value: `${mb(wscam.rss!.growthBytes)} MB`,
       met: wscam.rss!.growthBytes <= TARGETS.rssGrowthBytes,
     });
@@ -486,13 +521,13 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     ...(options.audio
       ? ([['audio latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.audio!)]] as Array<[string, (result: ServerResult) => string]>)
       : []),
-    ['server CPU s per wall s', (r) => r.cpuPerSecond!.toFixed(3)],
+    ['server CPU s per wall s (user + sys)', (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`],
     ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
     ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
     ['idle CPU after viewers left s/s', (r) => r.idleCpuPerSecond!.toFixed(4)],
     ['machine load avg before / after', (r) => `${r.loadAverage!.before.toFixed(2)} / ${r.loadAverage!.after.toFixed(2)}`],
     ['RSS start / peak / end MB', (r) => `${mb(r.rss!.startBytes)} / ${mb(r.rss!.peakBytes)} / ${mb(r.rss!.endBytes)}`],
-    ['RSS end − start MB', (r) => mb(r.rss!.growthBytes)],
+    ['RSS end after GC − start MB', (r) => `${mb(r.rss!.growthBytes)} (${mb(r.rss!.endAfterGcBytes)})`],
     ['delivered MB/s total', (r) => (r.bytesPerSecond! / 1e6).toFixed(1)],
     ['viewers process CPU s/s', (r) => r.viewersCpuPerSecond!.toFixed(3)],
   ];
