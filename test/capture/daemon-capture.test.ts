@@ -59,7 +59,7 @@ test('camera and microphone through ffmpeg: whole JPEGs at the configured size, 
   }
 });
 
-test('Opus microphone: the hello says opus and Opus packets arrive', async () => {
+test('Opus microphone: the hello says opus, Opus packets arrive, and a viewer may switch to PCM', async () => {
   const daemon = await startDaemon({
     config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240 }, audio: { source: 'ffmpeg', input: MICROPHONE, codec: 'opus' } },
   });
@@ -71,6 +71,13 @@ test('Opus microphone: the hello says opus and Opus packets arrive', async () =>
     // TOC byte of a 20 ms CELT/hybrid/SILK frame: config codes 1, 3, 15, 19, 23, 27, 31 mean 20 ms (RFC 6716, 3.1).
     const config = viewer.of(ChunkKind.Opus)[5]!.payload[0]! >> 3;
     assert.ok([1, 5, 9, 13, 15, 19, 23, 27, 31].includes(config), `20 ms frames (config ${config})`);
+    // A browser without an Opus decoder asks for PCM instead (our subscribe extension).
+    viewer.ws.send(JSON.stringify({ type: 'subscribe', video: true, audio: true, audioCodec: 'pcm_s16le' }));
+    await viewer.waitFor(() => viewer.of(ChunkKind.Pcm).length >= 10, 10000, 'PCM after asking for it');
+    const opusCount = viewer.of(ChunkKind.Opus).length;
+    await viewer.waitFor(() => viewer.of(ChunkKind.Pcm).length >= 30, 10000, 'more PCM');
+    assert.ok(viewer.of(ChunkKind.Opus).length <= opusCount + 1, 'no more Opus once PCM was asked for');
+    assert.ok(viewer.of(ChunkKind.Pcm).every((chunk) => chunk.payload.length === 1920));
   } finally {
     viewer.close();
     await daemon.stop();
