@@ -128,6 +128,13 @@ async function waitForTone(page: Page): Promise<number> {
   }
 }
 
+/** Fills and sends the login form, and waits for the daemon's answer. */
+async function submitLogin(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await Promise.all([page.waitForResponse('**/api/login'), page.getByRole('button', { name: 'Log in' }).click()]);
+}
+
 /** The bar hides itself when idle; a person moves the mouse first, so do the tests. */
 async function wakeControls(page: Page): Promise<void> {
   await page.mouse.move(200, 200);
@@ -242,6 +249,7 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', { s
     forwardFrames = false;
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'no-signal');
     assert.equal(await page.locator('#message').textContent(), 'No signal');
+    await page.screenshot({ path: `${ARTIFACTS}viewer-no-signal.png` });
     forwardFrames = true;
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'live');
     assert.equal(await page.locator('#message').isHidden(), true);
@@ -328,14 +336,16 @@ describe('viewer reconnects when the daemon restarts', { skip: skipWithoutChromi
     await first.stop();
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'reconnecting');
     assert.match((await page.locator('#message').textContent()) ?? '', /^Reconnecting in \d+ s…$/);
+    await page.screenshot({ path: `${ARTIFACTS}viewer-reconnecting.png` });
 
     daemons.push(await startDaemon({ config: syntheticConfig, port: first.port, stateDir: first.stateDir }));
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'live', undefined, { timeout: 20_000 });
-    await page.waitForFunction(
-      (n) => (globalThis as unknown as PageGlobals).wscam.stats().framesDrawn > n + 3,
-      framesBefore,
-      { timeout: 5000 },
-    );
+    await page
+      .waitForFunction((n) => (globalThis as unknown as PageGlobals).wscam.stats().framesDrawn > n + 3, framesBefore)
+      .catch(async (error: unknown) => {
+        const state = await page.evaluate(() => [(globalThis as unknown as PageGlobals).wscam.state(), (globalThis as unknown as PageGlobals).wscam.stats()]);
+        throw new Error(`no new frames after the restart: ${JSON.stringify(state)}\n${daemons.at(-1)?.output()}`, { cause: error });
+      });
     assert.equal(await page.locator('#message').isHidden(), true);
     assert.deepEqual(errors.messages, []);
   });
@@ -435,13 +445,10 @@ describe('viewer login', { skip: skipWithoutChromium }, () => {
     assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
     await page.screenshot({ path: `${ARTIFACTS}viewer-login.png` });
 
-    await page.getByLabel('Username').fill(USER.username);
-    await page.getByLabel('Password').fill('wrong password');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, USER.username, 'wrong password');
     await page.getByText('Wrong username or password').waitFor();
 
-    await page.getByLabel('Password').fill(USER.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, USER.username, USER.password);
     await waitForFrames(page);
     assert.equal(await page.locator('#login').isHidden(), true);
 
@@ -528,14 +535,10 @@ describe('viewer login screens against stubbed /api endpoints', { skip: skipWith
     assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
     await page.screenshot({ path: `${ARTIFACTS}viewer-login.png` });
 
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('wrong');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, 'alice', 'wrong');
     await page.getByText('Wrong username or password').waitFor();
-    await page.getByLabel('Password').fill('wrong');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('Password').fill('wrong');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, 'alice', 'wrong');
+    await submitLogin(page, 'alice', 'wrong');
     await page.getByText(/Too many attempts, try again in 4[12] s/).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Log in' }).isDisabled(), true);
   });
@@ -543,9 +546,7 @@ describe('viewer login screens against stubbed /api endpoints', { skip: skipWith
   test('a correct login plays the stream; Log out returns to the form', async () => {
     const { page } = await stubbedAuth();
     await page.goto(`${daemon.baseUrl}/`);
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('secret');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, 'alice', 'secret');
     await waitForFrames(page);
     assert.equal(await page.locator('#login').isHidden(), true);
     await wakeControls(page);

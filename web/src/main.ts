@@ -93,6 +93,7 @@ function setState(next: ViewerState): void {
   const text = stateMessage(next, countdown);
   message.hidden = text === null;
   message.textContent = text ?? '';
+  showStats();
 }
 
 function receiveChunk(header: ChunkHeader, payload: Uint8Array<ArrayBuffer>, byteLength: number, receivedAt: number): void {
@@ -144,6 +145,8 @@ async function afterRefusal(): Promise<void> {
 function showLogin(text = ''): void {
   connection.disconnect();
   audio.clear();
+  renderer.clear();
+  controls.setSnapshotEnabled(false);
   controls.setLogout(false, null);
   setState('login');
   loginForm.show(text);
@@ -161,12 +164,14 @@ async function refreshLogoutButton(): Promise<void> {
   else controls.setLogout(false, null);
 }
 
+function showStats(): void {
+  overlay.update({ state, hello, stream: stats.snapshot(), audio: audio.stats(), audioCodec });
+}
+
 function refresh(): void {
-  const snapshot = stats.snapshot();
-  if (state === 'live' && (snapshot.lastFrameAgeMs ?? Infinity) > noSignalAfterMs && connection.open) {
-    setState('no-signal');
-  }
-  overlay.update({ state, hello, stream: snapshot, audio: audio.stats(), audioCodec });
+  const lastFrameAge = stats.snapshot().lastFrameAgeMs ?? Infinity;
+  if (state === 'live' && lastFrameAge > noSignalAfterMs && connection.open) setState('no-signal');
+  else showStats();
 }
 
 window.wscam = {
@@ -185,6 +190,7 @@ async function start(): Promise<void> {
   controls.setOverlayVisible(overlay.visible);
   controls.setSnapshotEnabled(false);
   onFullscreenChange(() => controls.setFullscreen(fullscreenSupported(), isFullscreen()));
+  byId('video', HTMLCanvasElement).addEventListener('dblclick', () => toggleFullscreen(app));
   window.setInterval(refresh, refreshEveryMs);
   setState('connecting');
   const token = takeUrlToken();

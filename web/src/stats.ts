@@ -12,6 +12,7 @@ export interface StreamStats {
   sequenceGaps: number;
   decodeDrops: number;
   droppedFrames: number;
+  /** Time since the last frame arrived, or since the connection opened if none has yet. */
   lastFrameAgeMs: number | null;
 }
 
@@ -79,10 +80,14 @@ export class StatsCollector {
     this.correctedLatency = offset === null ? null : this.latency - offset;
   }
 
-  /** A new connection: sequence numbers start over, the old offset may no longer hold. */
-  resetConnection(): void {
+  /**
+   * A new connection: sequence numbers start over, the old offset may no longer hold, and the
+   * no-signal timer counts from now so a camera that is still starting gets its few seconds.
+   */
+  resetConnection(now = wallClockMs()): void {
     this.lastVideoSequence = null;
     this.offsets.length = 0;
+    this.lastFrameAt = now;
   }
 
   snapshot(now = wallClockMs()): StreamStats {

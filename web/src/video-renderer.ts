@@ -21,6 +21,8 @@ export class VideoRenderer {
   private decoded: { frame: VideoFrame; bitmap: ImageBitmap } | null = null;
   private drawRequested = false;
   private shown: VideoFrame | null = null;
+  // Bumped by clear(), so a decode still in flight cannot paint an old frame back.
+  private generation = 0;
   decodeErrors = 0;
 
   constructor(
@@ -43,6 +45,17 @@ export class VideoRenderer {
     if (this.canvas.height !== height) this.canvas.height = height;
   }
 
+  /** Blanks the picture and forgets the frame, e.g. on logout, so nothing of the stream stays on screen. */
+  clear(): void {
+    this.generation++;
+    this.waiting = null;
+    this.decoded?.bitmap.close();
+    this.decoded = null;
+    this.shown = null;
+    this.context.fillStyle = '#000';
+    this.context.fillRect(0, 0, this.canvas.width, this.canvas.height);
+  }
+
   push(frame: VideoFrame): void {
     if (this.decoding) {
       if (this.waiting) this.events.onDropped();
@@ -54,22 +67,27 @@ export class VideoRenderer {
 
   private async decode(frame: VideoFrame): Promise<void> {
     this.decoding = true;
+    const generation = this.generation;
     try {
       const bitmap = await createImageBitmap(new Blob([frame.jpeg], { type: 'image/jpeg' }));
-      if (this.decoded) {
-        this.decoded.bitmap.close();
-        this.events.onDropped();
-      }
-      this.decoded = { frame, bitmap };
-      this.requestDraw();
+      if (generation === this.generation) this.keepDecoded(frame, bitmap);
+      else bitmap.close();
     } catch {
       this.decodeErrors++;
-    } finally {
-      this.decoding = false;
     }
+    this.decoding = false;
     const next = this.waiting;
     this.waiting = null;
     if (next) void this.decode(next);
+  }
+
+  private keepDecoded(frame: VideoFrame, bitmap: ImageBitmap): void {
+    if (this.decoded) {
+      this.decoded.bitmap.close();
+      this.events.onDropped();
+    }
+    this.decoded = { frame, bitmap };
+    this.requestDraw();
   }
 
   private requestDraw(): void {
