@@ -11,10 +11,14 @@ export const CLOCK_TICKS = (() => {
   }
 })();
 
-/** The process's own user and system CPU seconds (children excluded), or undefined once it is gone. */
-export function cpuTimes(pid: number): { user: number; system: number } | undefined {
+/**
+ * The process's own user and system CPU seconds (children excluded), or undefined once it is gone.
+ * With `thread`, only that thread's (thread === pid: the main thread, where all JS runs; the rest
+ * is V8's GC/compiler helpers and libuv's pool).
+ */
+export function cpuTimes(pid: number, thread?: number): { user: number; system: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     // Fields after the command name, which may itself hold spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of the line; fields[0] here is field 3 (state).

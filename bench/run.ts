@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +35,10 @@ interface BenchOptions {
   source: 'test' | 'ffmpeg';
   idleSeconds: number;
   cpuProfDir: string | undefined;
+  /** Extra node flags for every server process, e.g. "--trace-gc". */
+  nodeArgs: string[];
+  /** Folder to keep each server's stdout/stderr in, as <server>.log. */
+  serverLogDir: string | undefined;
 }
 
 const PROFILES = {
@@ -83,6 +87,8 @@ function parseOptions(argv: string[]): BenchOptions {
       source: { type: 'string', default: 'test' },
       idle: { type: 'string', default: '2' },
       'cpu-prof': { type: 'string' },
+      'node-args': { type: 'string' },
+      'server-log': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,7 +96,7 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write(
       'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
         '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--out FILE] [--source test|ffmpeg]\n' +
-        '       [--idle S] [--cpu-prof DIR]\n',
+        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR]\n',
     );
     process.exit(0);
   }
@@ -123,6 +129,8 @@ function parseOptions(argv: string[]): BenchOptions {
     source: values.source,
     idleSeconds: integer('idle', values.idle, 2, 0),
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
+    nodeArgs: values['node-args'] ? values['node-args'].split(/\s+/).filter(Boolean) : [],
+    serverLogDir: values['server-log'] ? resolve(values['server-log']) : undefined,
   };
 }
 
@@ -193,9 +201,10 @@ interface StartedServer {
 }
 
 function serverCommand(name: ServerName, options: BenchOptions, port: number, workDir: string): string[] {
-  const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href];
+  const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href, ...options.nodeArgs];
   if (options.cpuProfDir) {
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
+    // 200 µs sampling: per-frame work is a few µs, the default 1 ms misses most of it.
+    nodeArgs.push('--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
   }
   const size = `${options.width}x${options.height}`;
   if (name === 'wscam') {
@@ -243,6 +252,13 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
   };
   child.stdout!.setEncoding('utf8').on('data', keep);
   child.stderr!.setEncoding('utf8').on('data', keep);
+  if (options.serverLogDir) {
+    mkdirSync(options.serverLogDir, { recursive: true });
+    const log = createWriteStream(join(options.serverLogDir, `${name}.log`));
+    child.stdout!.on('data', (text: string) => log.write(text));
+    child.stderr!.on('data', (text: string) => log.write(text));
+    child.once('exit', () => log.end());
+  }
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!listening) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited at start:\n${output}`);
@@ -297,6 +313,8 @@ interface ServerResult {
   /** The same split into user (JS, V8, libuv) and system (kernel: socket sends) time. */
   cpuUserPerSecond?: number | undefined;
   cpuSystemPerSecond?: number | undefined;
+  /** The main thread alone (JS, the event loop, socket writes); the rest is V8 GC/compiler helper threads. */
+  cpuMainThreadPerSecond?: number | undefined;
   /** Server CPU µs per message delivered to fast viewers (video frames + audio chunks). */
   cpuPerMessageUs?: number;
   /** Server CPU µs per video frame delivered to fast viewers. */
@@ -366,6 +384,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const viewersPid = viewers.child.pid!;
     const viewersCpuStart = cpuSeconds(viewersPid) ?? 0;
     const timesStart = cpuTimes(pid);
+    const mainStart = cpuTimes(pid, pid);
     const cpuStart = cpu();
     const wallStart = performance.now();
     await viewers.request({ cmd: 'start' }, 'started');
@@ -386,6 +405,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const wallSeconds = (performance.now() - wallStart) / 1000;
     const viewersCpuEnd = cpuSeconds(viewersPid) ?? viewersCpuStart;
     const timesEnd = cpuTimes(pid);
+    const mainEnd = cpuTimes(pid, pid);
     const rssEnd = rssBytes(pid) ?? 0;
     rssPeak = Math.max(rssPeak, rssEnd);
     server.child.kill('SIGUSR2');
@@ -414,6 +434,8 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
       cpuPerSecond: used / wallSeconds,
       cpuUserPerSecond: timesStart && timesEnd ? (timesEnd.user - timesStart.user) / wallSeconds : undefined,
       cpuSystemPerSecond: timesStart && timesEnd ? (timesEnd.system - timesStart.system) / wallSeconds : undefined,
+      cpuMainThreadPerSecond:
+        mainStart && mainEnd ? (mainEnd.user + mainEnd.system - mainStart.user - mainStart.system) / wallSeconds : undefined,
       cpuPerMessageUs: messages > 0 ? (used * 1e6) / messages : Infinity,
       cpuPerVideoFrameUs: result.videoFrames > 0 ? (used * 1e6) / result.videoFrames : Infinity,
       viewersCpuPerSecond: (viewersCpuEnd - viewersCpuStart) / wallSeconds,
@@ -522,6 +544,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
       ? ([['audio latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.audio!)]] as Array<[string, (result: ServerResult) => string]>)
       : []),
     ['server CPU s per wall s (user + sys)', (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`],
+    ['  main thread / other threads s/s', (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`],
     ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
     ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
     ['idle CPU after viewers left s/s', (r) => r.idleCpuPerSecond!.toFixed(4)],
