@@ -393,7 +393,7 @@ describe('viewer with Opus audio from ffmpeg', { skip: skipWithoutChromium || (e
     assert.deepEqual(errors.messages, []);
   });
 
-  test('a browser without AudioDecoder asks for PCM and plays it', { todo: 'the daemon does not honour subscribe.audioCodec yet' }, async () => {
+  test('a browser without AudioDecoder asks for PCM and plays it', async () => {
     const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors, DESKTOP, 'delete globalThis.AudioDecoder;');
     contexts.push(context);
     await waitForFrames(page, 1);
