@@ -25,9 +25,8 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
       res.write(chunk.mjpegPart(BOUNDARY));
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
+    whenDrained: (callback) => res.once('drain', callback),
   });
-  const flush = () => viewer.flush();
-  res.on('drain', flush);
   const latest = hub.latest(ChunkKind.Jpeg);
   if (latest) viewer.offer(latest);
   log.info({ remote: req.socket.remoteAddress }, 'mjpeg viewer joined');
@@ -35,7 +34,6 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
   const end = () => {
     if (ended) return;
     ended = true;
-    res.off('drain', flush);
     hub.detach(viewer);
     log.info({ remote: req.socket.remoteAddress, ...viewer.counters }, 'mjpeg viewer left');
   };

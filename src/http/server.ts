@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { CaptureController } from '../capture/capture-controller.js';
@@ -243,10 +243,12 @@ export class WscamServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       settle();
       socket.off('close', settle);
-      (socket as import('node:net').Socket).setNoDelay?.(true);
+      // Upgrades arrive on net.Socket or tls.TLSSocket; both are net.Socket.
+      const tcp = socket as Socket;
+      tcp.setNoDelay(true);
       const connection = new ViewerConnection(
         ws,
-        socket,
+        tcp,
         this.deps.hello(),
         this.deps.hub,
         { remoteAddress: req.socket.remoteAddress ?? '?', ...(decision.principal.sessionId ? { sessionId: decision.principal.sessionId } : {}) },

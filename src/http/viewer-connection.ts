@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FrameHub } from '../hub/frame-hub.js';
 import type { HubViewer } from '../hub/viewer.js';
@@ -32,7 +32,7 @@ export class ViewerConnection {
 
   constructor(
     readonly ws: WebSocket,
-    socket: Duplex,
+    socket: Socket,
     hello: HelloMessage,
     private readonly hub: FrameHub,
     readonly identity: ViewerIdentity,
@@ -43,21 +43,20 @@ export class ViewerConnection {
     this.capturesOpus = this.audioKind === ChunkKind.Opus;
     ws.send(JSON.stringify(hello));
     this.viewer = hub.attach({
-      bufferedBytes: () => ws.bufferedAmount,
+      // The raw socket's queue is what ws.bufferedAmount reports without permessage-deflate, read directly.
+      bufferedBytes: () => socket.writableLength,
       write: (chunk) => {
         if (ws.readyState === ws.OPEN) socket.write(chunk.wsFrame);
       },
       wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio && kind === this.audioKind),
+      whenDrained: (callback) => socket.once('drain', callback),
     });
-    const flush = () => this.viewer.flush();
-    socket.on('drain', flush);
     ws.on('pong', () => {
       this.alive = true;
     });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', (error) => this.log.debug({ err: error.message }, 'viewer socket error'));
     ws.on('close', (code) => {
-      socket.off('drain', flush);
       hub.detach(this.viewer);
       this.log.info({ remote: identity.remoteAddress, code, ...this.viewer.counters }, 'viewer left');
       onClosed(this);

@@ -8,6 +8,8 @@ export interface ViewerSink {
   write(chunk: SharedChunk): void;
   /** Wanted kinds may change while connected (subscribe). */
   wants(kind: ChunkKind): boolean;
+  /** Calls back once when the transport's buffer has drained. */
+  whenDrained(callback: () => void): void;
 }
 
 /** Audio may queue behind a video frame; this bounds it per viewer. */
@@ -21,12 +23,22 @@ export interface ViewerCounters {
 
 /**
  * The per-viewer send policy: send the newest chunk the viewer can take now, keep at most one
- * waiting chunk per kind (replaced by newer ones), never an older one after a newer one.
+ * waiting chunk per stream (replaced by newer ones), never an older one after a newer one.
+ * Runs once per viewer per chunk, so state is in plain fields and the common case is one check.
  */
 export class HubViewer {
   readonly counters: ViewerCounters = { sent: 0, dropped: 0, bytesSent: 0 };
-  private readonly waiting = new Map<ChunkKind, SharedChunk>();
-  private readonly lastSequence = new Map<ChunkKind, number>();
+  private waitingVideo: SharedChunk | undefined;
+  private waitingAudio: SharedChunk | undefined;
+  private lastVideoSequence = -1;
+  private lastAudioSequence = -1;
+  /** PCM and Opus count separately; a viewer switching codec starts the count afresh. */
+  private lastAudioKind: ChunkKind | undefined;
+  private drainRequested = false;
+  private readonly onDrained = () => {
+    this.drainRequested = false;
+    this.flush();
+  };
 
   constructor(
     readonly sink: ViewerSink,
@@ -35,27 +47,49 @@ export class HubViewer {
 
   offer(chunk: SharedChunk): void {
     if (!this.sink.wants(chunk.kind)) return;
-    if (this.waiting.has(chunk.kind)) this.drop(1);
-    this.waiting.set(chunk.kind, chunk);
+    const video = chunk.kind === ChunkKind.Jpeg;
+    const waiting = video ? this.waitingVideo : this.waitingAudio;
+    if (waiting === undefined && this.hasRoomFor(chunk)) {
+      this.send(chunk, video);
+      return;
+    }
+    if (waiting !== undefined) this.drop(1);
+    if (video) this.waitingVideo = chunk;
+    else this.waitingAudio = chunk;
     this.flush();
   }
 
-  /** Called when the transport drained; sends what waited if there is room now. */
+  /** Sends what waited if there is room now; otherwise asks to be called again on drain. */
   flush(): void {
-    for (const [kind, chunk] of this.waiting) {
-      if (!this.sink.wants(kind)) {
-        this.waiting.delete(kind);
-        continue;
-      }
-      if (!this.hasRoomFor(chunk)) continue;
-      this.waiting.delete(kind);
-      const previous = this.lastSequence.get(kind);
-      if (previous !== undefined && previous >= chunk.sequence) continue;
-      this.lastSequence.set(kind, chunk.sequence);
-      this.sink.write(chunk);
-      this.counters.sent += 1;
-      this.counters.bytesSent += chunk.byteLength;
+    const video = this.waitingVideo;
+    if (video !== undefined && (!this.sink.wants(video.kind) || this.hasRoomFor(video))) {
+      this.waitingVideo = undefined;
+      if (this.sink.wants(video.kind)) this.send(video, true);
     }
+    const audio = this.waitingAudio;
+    if (audio !== undefined && (!this.sink.wants(audio.kind) || this.hasRoomFor(audio))) {
+      this.waitingAudio = undefined;
+      if (this.sink.wants(audio.kind)) this.send(audio, false);
+    }
+    if ((this.waitingVideo !== undefined || this.waitingAudio !== undefined) && !this.drainRequested) {
+      this.drainRequested = true;
+      this.sink.whenDrained(this.onDrained);
+    }
+  }
+
+  private send(chunk: SharedChunk, video: boolean): void {
+    // A re-offered latest chunk (new viewer, new subscribe) may already have gone out.
+    if (video) {
+      if (chunk.sequence <= this.lastVideoSequence) return;
+      this.lastVideoSequence = chunk.sequence;
+    } else {
+      if (chunk.kind === this.lastAudioKind && chunk.sequence <= this.lastAudioSequence) return;
+      this.lastAudioKind = chunk.kind;
+      this.lastAudioSequence = chunk.sequence;
+    }
+    this.sink.write(chunk);
+    this.counters.sent += 1;
+    this.counters.bytesSent += chunk.byteLength;
   }
 
   private hasRoomFor(chunk: SharedChunk): boolean {

@@ -21,8 +21,15 @@ class SlowLink implements ViewerSink {
   wants(kind: ChunkKind): boolean {
     return kind === ChunkKind.Jpeg ? this.video : this.audio;
   }
+  private drained: Array<() => void> = [];
+  whenDrained(callback: () => void): void {
+    this.drained.push(callback);
+  }
   drain(): void {
     this.queued = 0;
+    const callbacks = this.drained;
+    this.drained = [];
+    for (const callback of callbacks) callback();
   }
 }
 
@@ -59,7 +66,6 @@ test('a viewer that stops reading skips frames, keeps one waiting, never goes ba
   assert.equal(slow.written.length, 1);
   assert.equal(slowViewer.counters.dropped, 98);
   slow.drain();
-  slowViewer.flush();
   assert.deepEqual(
     slow.written.map((chunk) => chunk.sequence),
     [0, 99],
@@ -104,4 +110,19 @@ test('next() resolves with the next chunk of a kind or undefined after the timeo
   hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 2 });
   assert.equal((await waiting)?.captureTimeUs, 2);
   assert.equal(await hub.next(ChunkKind.Opus, 10), undefined);
+});
+
+test('a viewer switching from Opus to PCM gets PCM although its sequence numbers are lower', () => {
+  const hub = new FrameHub();
+  const link = new SlowLink();
+  let audioKind: ChunkKind = ChunkKind.Opus;
+  link.wants = (kind) => kind === audioKind;
+  hub.attach(link);
+  for (let index = 0; index < 5; index += 1) hub.publish({ kind: ChunkKind.Opus, payload: frame(100), captureTimeUs: index });
+  audioKind = ChunkKind.Pcm;
+  hub.publish({ kind: ChunkKind.Pcm, payload: frame(100), captureTimeUs: 9 });
+  assert.deepEqual(
+    link.written.map((chunk) => [chunk.kind, chunk.sequence]),
+    [[3, 0], [3, 1], [3, 2], [3, 3], [3, 4], [2, 0]],
+  );
 });
