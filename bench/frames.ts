@@ -1,12 +1,9 @@
-import { renderTestPattern } from '../src/capture/synthetic.js';
+import { SteadyTicker } from '../src/capture/steady-ticker.js';
+import { loopFrameCount, renderTestPattern, testToneSecond } from '../src/capture/synthetic.js';
 import { nowMicros } from '../src/capture/source.js';
 import { ChunkKind } from '../src/protocol/header.js';
 import { PROTOCOL_VERSION, type HelloMessage } from '../src/protocol/messages.js';
 
-/** Same loop length rule as SyntheticVideoSource, so the references replay the daemon's frames. */
-export function loopFrameCount(fps: number): number {
-  return Math.min(60, fps * 4);
-}
 
 /** PCM the synthetic microphone makes: 48 kHz mono s16le, 20 ms per chunk. */
 export const AUDIO_SAMPLE_RATE = 48000;
@@ -27,50 +24,6 @@ export async function renderTestFrames(width: number, height: number, fps: numbe
     await new Promise((resolve) => setImmediate(resolve));
   }
   return frames;
-}
-
-/** One second of the 440 Hz test tone, as the synthetic microphone makes it. */
-function toneSecond(): Buffer {
-  const second = Buffer.alloc(AUDIO_SAMPLE_RATE * AUDIO_CHANNELS * 2);
-  for (let frame = 0; frame < AUDIO_SAMPLE_RATE; frame += 1) {
-    second.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * frame) / AUDIO_SAMPLE_RATE) * 0.3 * 32767), frame * 2);
-  }
-  return second;
-}
-
-/** Runs `tick` at a steady rate against the start time (the daemon's SteadyTicker, copied). */
-export class SteadyTicker {
-  private timer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
-  private ticks = 0;
-
-  constructor(
-    private readonly periodMs: number,
-    private readonly tick: () => void,
-  ) {}
-
-  start(): void {
-    this.stop();
-    this.startedAt = performance.now();
-    this.ticks = 0;
-    this.schedule();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    const due = this.startedAt + this.ticks * this.periodMs;
-    this.timer = setTimeout(() => {
-      this.ticks += 1;
-      const behind = Math.floor((performance.now() - this.startedAt) / this.periodMs) - this.ticks;
-      if (behind > 5) this.ticks += behind;
-      this.tick();
-      if (this.timer) this.schedule();
-    }, Math.max(0, due - performance.now()));
-  }
 }
 
 export interface BenchChunk {
@@ -100,7 +53,7 @@ export class ReplaySource {
       onChunk({ kind: ChunkKind.Jpeg, sequence, captureTimeUs: nowMicros(), payload: this.frames[sequence % this.frames.length]! });
     });
     if (withAudio) {
-      this.tone = toneSecond();
+      this.tone = testToneSecond(AUDIO_SAMPLE_RATE, AUDIO_CHANNELS);
       this.audio = new SteadyTicker(AUDIO_CHUNK_MS, () => {
         const tone = this.tone!;
         const payload = tone.subarray(this.audioOffset, this.audioOffset + AUDIO_CHUNK_BYTES);

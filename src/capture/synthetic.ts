@@ -4,9 +4,25 @@ import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import { drawText, fillRect, textWidth } from './bitmap-font.js';
 import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
+import { SteadyTicker } from './steady-ticker.js';
 
 /** Loop length of the synthetic picture; frames are encoded once, then replayed. */
 const MAX_LOOP_FRAMES = 60;
+
+/** Frames in the synthetic loop at this fps (about four seconds' worth, at most 60). */
+export function loopFrameCount(fps: number): number {
+  return Math.min(MAX_LOOP_FRAMES, fps * 4);
+}
+
+/** One second of the 440 Hz test tone as s16le; a whole number of cycles, so the loop joins without a click. */
+export function testToneSecond(sampleRate: number, channels: number): Buffer {
+  const second = Buffer.alloc(sampleRate * channels * 2);
+  for (let frame = 0; frame < sampleRate; frame += 1) {
+    const sample = Math.round(Math.sin((2 * Math.PI * 440 * frame) / sampleRate) * 0.3 * 32767);
+    for (let channel = 0; channel < channels; channel += 1) second.writeInt16LE(sample, (frame * channels + channel) * 2);
+  }
+  return second;
+}
 const BARS: ReadonlyArray<readonly [number, number, number]> = [
   [192, 192, 192],
   [192, 192, 0],
@@ -16,42 +32,6 @@ const BARS: ReadonlyArray<readonly [number, number, number]> = [
   [192, 0, 0],
   [0, 0, 192],
 ];
-
-/** Runs `tick` at a steady rate, scheduled against the start time so it does not drift. */
-class SteadyTicker {
-  private timer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
-  private ticks = 0;
-
-  constructor(
-    private readonly periodMs: number,
-    private readonly tick: () => void,
-  ) {}
-
-  start(): void {
-    this.stop();
-    this.startedAt = performance.now();
-    this.ticks = 0;
-    this.schedule();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    const due = this.startedAt + this.ticks * this.periodMs;
-    this.timer = setTimeout(() => {
-      this.ticks += 1;
-      // After a long stall (suspended board, debugger) skip ahead instead of bursting.
-      const behind = Math.floor((performance.now() - this.startedAt) / this.periodMs) - this.ticks;
-      if (behind > 5) this.ticks += behind;
-      this.tick();
-      if (this.timer) this.schedule();
-    }, Math.max(0, due - performance.now()));
-  }
-}
 
 /** Renders one test-pattern frame: sliding colour bars, a bouncing box and a frame counter. */
 export function renderTestPattern(width: number, height: number, index: number, count: number): Buffer {
@@ -128,7 +108,7 @@ export class SyntheticVideoSource implements CaptureSource {
     this.rendering ??= (async () => {
       const started = performance.now();
       const { width, height } = this.config;
-      const count = Math.min(MAX_LOOP_FRAMES, this.config.fps * 4);
+      const count = loopFrameCount(this.config.fps);
       for (let index = 0; index < count; index += 1) {
         this.frames.push(renderTestPattern(width, height, index, count));
         if (index === 0 && this.running) this.beginReplay();
@@ -163,14 +143,7 @@ export class SyntheticAudioSource implements CaptureSource {
     log: Logger,
   ) {
     const { sampleRate, channels } = config;
-    // One second holds a whole number of 440 Hz cycles, so the loop joins without a click.
-    this.second = Buffer.alloc(sampleRate * channels * 2);
-    for (let frame = 0; frame < sampleRate; frame += 1) {
-      const sample = Math.round(Math.sin((2 * Math.PI * 440 * frame) / sampleRate) * 0.3 * 32767);
-      for (let channel = 0; channel < channels; channel += 1) {
-        this.second.writeInt16LE(sample, (frame * channels + channel) * 2);
-      }
-    }
+    this.second = testToneSecond(sampleRate, channels);
     this.chunkBytes = (sampleRate / (1000 / AUDIO_CHUNK_MS)) * channels * 2;
     this.ticker = new SteadyTicker(AUDIO_CHUNK_MS, () => this.emitChunk());
     log.debug({ sampleRate, channels }, 'test tone ready');
