@@ -25,8 +25,11 @@ const PROTECTED_PATHS = new Map([
   ['/api/logout', 'POST'],
 ]);
 
-/** Upgrade handshakes allowed in flight at once, so a flood of half-open upgrades stays cheap. */
-const MAX_PENDING_UPGRADES = 16;
+/**
+ * Connections beyond the viewers, for page loads, logins and handshakes in flight; together with the
+ * header timeout this bounds what half-open requests and upgrades can hold.
+ */
+const SPARE_CONNECTIONS = 64;
 
 export interface ServerDependencies {
   config: Config;
@@ -52,7 +55,6 @@ export class WscamServer {
   });
   private readonly viewers = new Set<ViewerConnection>();
   private readonly mjpegStreams = new Set<() => void>();
-  private pendingUpgrades = 0;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ServerDependencies) {
@@ -61,6 +63,7 @@ export class WscamServer {
     const limits = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 5000, maxHeaderSize: 16384 };
     this.server = deps.tls ? createHttpsServer({ ...limits, cert: deps.tls.cert, key: deps.tls.key }, handler) : createHttpServer(limits, handler);
     this.server.maxHeadersCount = 64;
+    this.server.maxConnections = deps.config.clients.max + SPARE_CONNECTIONS;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       const [status, reason] =
@@ -228,21 +231,8 @@ export class WscamServer {
     if (!url || url.pathname !== '/ws') return refuse(404, 'Not Found');
     const decision = this.deps.authenticator.authorizeUpgrade(req);
     if (!decision.ok) return refuse(decision.status, decision.status === 401 ? 'Unauthorized' : 'Forbidden');
-    if (this.totalClients() + this.pendingUpgrades >= this.deps.config.clients.max) {
-      return refuse(503, 'Service Unavailable', { 'Retry-After': '5' });
-    }
-    if (this.pendingUpgrades >= MAX_PENDING_UPGRADES) return refuse(503, 'Service Unavailable', { 'Retry-After': '1' });
-    this.pendingUpgrades += 1;
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      this.pendingUpgrades -= 1;
-    };
-    socket.once('close', settle);
+    if (this.totalClients() >= this.deps.config.clients.max) return refuse(503, 'Service Unavailable', { 'Retry-After': '5' });
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      settle();
-      socket.off('close', settle);
       // Upgrades arrive on net.Socket or tls.TLSSocket; both are net.Socket.
       const tcp = socket as Socket;
       tcp.setNoDelay(true);

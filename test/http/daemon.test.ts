@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ChunkKind } from '../../src/protocol/header.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
@@ -177,5 +177,57 @@ describe('shutdown', () => {
     const [exit, closed] = await Promise.all([daemon.stop(), client.closed]);
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.equal(closed.code, 1001);
+  });
+});
+
+describe('heartbeat and connection limits', () => {
+  let daemon: RunningDaemon;
+  before(async () => {
+    daemon = await startDaemon({ config: { video: { width: 160, height: 120 }, clients: { max: 1, heartbeatSeconds: 1 } } });
+  });
+  after(async () => {
+    await daemon.stop();
+  });
+
+  test('a viewer that does not answer pings is terminated; one that does stays', async () => {
+    const silent = new TestViewer(daemon.wsUrl, { autoPong: false });
+    await silent.opened;
+    const closed = await silent.closed;
+    assert.equal(closed.code, 1006, 'terminated without a close frame');
+    await daemon.waitForLog((line) => line.msg === 'viewer did not answer ping: terminated', 5000);
+    const answering = new TestViewer(daemon.wsUrl);
+    await answering.opened;
+    const pings = await new Promise<number>((resolve) => {
+      let count = 0;
+      answering.ws.on('ping', () => {
+        count += 1;
+        if (count === 3) resolve(count);
+      });
+    });
+    assert.equal(pings, 3);
+    assert.equal(answering.closeCode, undefined, 'still connected after three heartbeats');
+    answering.close();
+    await answering.closed;
+  });
+
+  test('connections beyond clients.max plus a fixed spare are dropped at once; others are served again after', async () => {
+    const sockets = await Promise.all(
+      Array.from({ length: 65 }, () => new Promise<Socket>((resolve) => {
+        const socket = connect(daemon.port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => {});
+      })),
+    );
+    try {
+      const refused = await rawExchange(daemon.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(refused, '', 'the connection over the limit is closed unanswered');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    const deadline = Date.now() + 10000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      status = await fetch(`${daemon.baseUrl}/healthz`).then((response) => response.status, () => 0);
+    }
+    assert.equal(status, 200);
   });
 });
