@@ -5,7 +5,8 @@ import { audioArgs } from './ffmpeg-args.js';
 import { FfmpegSupervisor, type SupervisorTiming } from './ffmpeg-supervisor.js';
 import { OggOpusReader } from './ogg-opus.js';
 import { PcmChunker, pcmBytesFor } from './pcm-chunker.js';
-import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
+import { nowMicros, type SourceListener } from './source.js';
+import { SupervisedSource } from './supervised-source.js';
 
 /** Knobs of the ffmpeg audio source that tests shorten; production uses the defaults. */
 export interface FfmpegAudioSourceOptions {
@@ -20,9 +21,9 @@ const CHUNK_MS = 20;
  * child, as exact 20 ms s16le chunks or as Opus packets. With Opus, the same child also writes the audio as
  * s16le to a second pipe, so every Opus packet stream comes with a PCM chunk stream of the same sound.
  */
-export class FfmpegAudioSource implements CaptureSource {
+export class FfmpegAudioSource extends SupervisedSource {
   readonly name = 'audio';
-  private readonly supervisor: FfmpegSupervisor;
+  protected readonly supervisor: FfmpegSupervisor;
   private readonly pcm: PcmChunker;
   private readonly opus = new OggOpusReader();
   private readonly bytesPerSecond: number;
@@ -35,6 +36,7 @@ export class FfmpegAudioSource implements CaptureSource {
     log: Logger,
     options: FfmpegAudioSourceOptions = {},
   ) {
+    super();
     const { sampleRate, channels } = config.audio;
     this.pcm = new PcmChunker(pcmBytesFor(CHUNK_MS, sampleRate, channels));
     this.bytesPerSecond = sampleRate * channels * 2;
@@ -54,28 +56,6 @@ export class FfmpegAudioSource implements CaptureSource {
       onState: (state) => listener.state(state),
       timing: options.timing,
     });
-  }
-
-  get state(): SourceState {
-    return this.supervisor.state;
-  }
-
-  /** Restarts of the ffmpeg child since construction, for metrics. */
-  get restarts(): number {
-    return this.supervisor.restarts;
-  }
-
-  /** Process id of the current ffmpeg child, if one runs. */
-  get pid(): number | undefined {
-    return this.supervisor.pid;
-  }
-
-  start(): void {
-    this.supervisor.start();
-  }
-
-  stop(): Promise<void> {
-    return this.supervisor.stop();
   }
 
   private onPcm(data: Buffer): void {

@@ -6,7 +6,8 @@ import { FfmpegSupervisor, type SupervisorTiming } from './ffmpeg-supervisor.js'
 import { DEFAULT_MAX_FRAME_BYTES, MjpegSplitter } from './mjpeg-splitter.js';
 import { noSignalJpeg } from './no-signal.js';
 import { RateLimiter } from './rate-limiter.js';
-import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
+import { nowMicros, type SourceListener, type SourceState } from './source.js';
+import { SupervisedSource } from './supervised-source.js';
 
 /** Knobs of the ffmpeg video source that tests shorten; production uses the defaults. */
 export interface FfmpegVideoSourceOptions {
@@ -22,9 +23,9 @@ export interface FfmpegVideoSourceOptions {
  * Video from a camera (source "v4l2") or any ffmpeg input (source "ffmpeg") as whole JPEG frames,
  * through one supervised ffmpeg child. While it has no picture it publishes a "no signal" JPEG.
  */
-export class FfmpegVideoSource implements CaptureSource {
+export class FfmpegVideoSource extends SupervisedSource {
   readonly name = 'video';
-  private readonly supervisor: FfmpegSupervisor;
+  protected readonly supervisor: FfmpegSupervisor;
   private readonly splitter: MjpegSplitter;
   private v4l2Format: V4l2Format;
   private readonly noSignalAfterMs: number;
@@ -41,6 +42,7 @@ export class FfmpegVideoSource implements CaptureSource {
     private readonly log: Logger,
     options: FfmpegVideoSourceOptions = {},
   ) {
+    super();
     this.v4l2Format = firstV4l2Format(config.video.inputFormat);
     this.noSignalAfterMs = options.noSignalAfterMs ?? 2000;
     this.noSignalIntervalMs = options.noSignalIntervalMs ?? 1000;
@@ -58,32 +60,18 @@ export class FfmpegVideoSource implements CaptureSource {
     });
   }
 
-  get state(): SourceState {
-    return this.supervisor.state;
-  }
-
-  /** Restarts of the ffmpeg child since construction, for metrics. */
-  get restarts(): number {
-    return this.supervisor.restarts;
-  }
-
-  /** Process id of the current ffmpeg child, if one runs. */
-  get pid(): number | undefined {
-    return this.supervisor.pid;
-  }
-
-  start(): void {
+  override start(): void {
     if (this.noSignalTimer === null) {
       this.lastRealFrameAt = performance.now();
       this.noSignalTimer = setInterval(() => this.maybePublishNoSignal(), this.noSignalIntervalMs);
     }
-    this.supervisor.start();
+    super.start();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     if (this.noSignalTimer !== null) clearInterval(this.noSignalTimer);
     this.noSignalTimer = null;
-    await this.supervisor.stop();
+    await super.stop();
   }
 
   private onStdout(data: Buffer): void {

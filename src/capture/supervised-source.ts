@@ -1,0 +1,30 @@
+import type { FfmpegSupervisor } from './ffmpeg-supervisor.js';
+import type { CaptureSource, SourceState } from './source.js';
+
+/** What the ffmpeg-backed sources share: their state, restarts and lifecycle are the supervisor's. */
+export abstract class SupervisedSource implements CaptureSource {
+  abstract readonly name: 'video' | 'audio';
+  protected abstract readonly supervisor: FfmpegSupervisor;
+
+  get state(): SourceState {
+    return this.supervisor.state;
+  }
+
+  /** Restarts of the ffmpeg child since construction. */
+  get restarts(): number {
+    return this.supervisor.restarts;
+  }
+
+  /** Process id of the current ffmpeg child, if one runs. */
+  get pid(): number | undefined {
+    return this.supervisor.pid;
+  }
+
+  start(): void {
+    this.supervisor.start();
+  }
+
+  stop(): Promise<void> {
+    return this.supervisor.stop();
+  }
+}
