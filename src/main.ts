@@ -81,6 +81,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_BAD_CONFIG;
   }
   const log = createRootLogger(loaded.config.log.level);
+  // A bug must leave one clear fatal line in the journal; systemd then restarts the daemon.
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error.stack }, 'uncaught exception');
+    process.exit(EXIT_FATAL);
+  });
   log.info({ config: configPath }, 'wscam starting');
   return runDaemon(loaded.config, log);
 }

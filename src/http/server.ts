@@ -58,7 +58,13 @@ export class WscamServer {
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ServerDependencies) {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handleRequest(req, res);
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.handleRequest(req, res).catch((error: unknown) => {
+        deps.log.error({ err: error instanceof Error ? error.stack : String(error), path: parseRequestUrl(req.url)?.pathname }, 'request failed');
+        if (!res.headersSent) sendText(res, 500, 'internal error\n');
+        else res.destroy();
+      });
+    };
     // Slowloris: a request must finish its headers and body in bounded time, checked every second.
     const limits = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 5000, maxHeaderSize: 16384 };
     this.server = deps.tls ? createHttpsServer({ ...limits, cert: deps.tls.cert, key: deps.tls.key }, handler) : createHttpServer(limits, handler);
@@ -136,7 +142,7 @@ export class WscamServer {
     if (protectedPath) {
       const decision = this.deps.authenticator.authenticate(req);
       if (!decision.ok) {
-        sendText(res, decision.status, decision.status === 401 ? 'authentication required\n' : 'forbidden\n');
+        sendText(res, decision.status, 'authentication required\n');
         return;
       }
     }
