@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidPasswordHash } from '../auth/password.js';
 
 /** Every config key of shared/CONTRACT.md with its default; unknown keys are an error at every level. */
 
@@ -24,11 +25,18 @@ const ServerSchema = z.strictObject({
 
 const UserSchema = z.strictObject({
   username: z.string().min(1).max(64),
-  passwordHash: z.string().startsWith('scrypt$', 'must be made by "wscam hash-password"'),
+  passwordHash: z
+    .string()
+    .refine(isValidPasswordHash, 'must be a scrypt hash made by "wscam hash-password" (with sane parameters)')
+    .meta({ pattern: '^scrypt\\$' }),
 });
 
 const AuthSchema = z.strictObject({
-  users: z.array(UserSchema).max(100).default([]),
+  users: z
+    .array(UserSchema)
+    .max(100)
+    .default([])
+    .refine((users) => new Set(users.map((user) => user.username)).size === users.length, 'usernames must be unique'),
   tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters').max(256)).max(100).default([]),
   disabled: z.boolean().default(false).describe('Serve every stream without credentials (trusted networks only)'),
   sessionIdleHours: z.number().positive().max(24 * 365).default(12),

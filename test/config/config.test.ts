@@ -109,3 +109,12 @@ test('config/schema.json is generated from the zod schema and up to date', () =>
   const shipped = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as { $schema: string };
   assert.equal(shipped.$schema, './schema.json');
 });
+
+test('password hashes must be real scrypt hashes and usernames unique', async () => {
+  const { hashPassword } = await import('../../src/auth/password.js');
+  const hash = await hashPassword('a good password');
+  assert.ok(validateConfig({ auth: { users: [{ username: 'owner', passwordHash: hash }] } }).ok);
+  assert.match(errorsOf({ auth: { users: [{ username: 'owner', passwordHash: 'scrypt$1$1$1$x$y' }] } })[0]!, /^auth\.users\.0\.passwordHash: /);
+  const duplicate = [{ username: 'owner', passwordHash: hash }, { username: 'owner', passwordHash: hash }];
+  assert.deepEqual(errorsOf({ auth: { users: duplicate } }), ['auth.users: usernames must be unique']);
+});
