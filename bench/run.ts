@@ -198,6 +198,8 @@ interface StartedServer {
   child: ChildProcess;
   port: number;
   output: () => string;
+  /** The synthetic loop is fully rendered (the references render theirs before listening). */
+  sourceReady: () => boolean;
 }
 
 function serverCommand(name: ServerName, options: BenchOptions, port: number, workDir: string): string[] {
@@ -225,7 +227,8 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
       audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
       // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
       clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
-      log: { level: 'warn' },
+      // info, for the "test pattern rendered" line; nothing is logged per frame.
+      log: { level: 'info' },
     };
     const configPath = join(workDir, 'config.json');
     writeFileSync(configPath, JSON.stringify(config));
@@ -245,10 +248,12 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
   children.add(child);
   let output = '';
   let listening = false;
+  let patternRendered = name !== 'wscam';
   // Always drained: a full stdout pipe would block the server.
   const keep = (text: string) => {
     if (output.length < 64 * 1024) output += text;
     if (text.includes('"msg":"listening"')) listening = true;
+    if (text.includes('"msg":"test pattern rendered"')) patternRendered = true;
   };
   child.stdout!.setEncoding('utf8').on('data', keep);
   child.stderr!.setEncoding('utf8').on('data', keep);
@@ -266,7 +271,8 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
     if (await canConnect(port)) break;
     await sleep(200);
   }
-  return { child, port, output: () => output };
+  const sourceReady = () => patternRendered || options.source !== 'test';
+  return { child, port, output: () => output, sourceReady };
 }
 
 class ViewersProcess {
@@ -368,7 +374,8 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const firstFrameDeadline = Date.now() + FIRST_FRAME_TIMEOUT_MS;
     for (;;) {
       const status = await viewers.request({ cmd: 'status' }, 'status');
-      if (status.fastWithVideo >= options.clients) break;
+      // The daemon replays its loop while still rendering it; measure only once rendering is over.
+      if (status.fastWithVideo >= options.clients && server.sourceReady()) break;
       if (Date.now() > firstFrameDeadline) throw new Error(`only ${status.fastWithVideo}/${options.clients} fast viewers got a frame`);
       cpu();
       await sleep(250);
