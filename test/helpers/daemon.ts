@@ -36,6 +36,17 @@ export interface DaemonOptions {
   args?: string[];
 }
 
+/** Shapes of secrets that must never reach a log line (the first-run viewer URL line excepted). */
+const SECRET_SHAPES = [/scrypt\$\d+\$/, /wscam_session=[A-Za-z0-9_-]{8}/, /[?&]token=[^&\s"]{8}/, /Bearer [A-Za-z0-9._~+/-]{8}/i, /"password"\s*:\s*"/];
+
+/** Every daemon a test stops has its whole log checked here, so the full suite greps every log it made. */
+export function secretsInLog(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((line) => !line.includes('"msg":"open the viewer"'))
+    .filter((line) => SECRET_SHAPES.some((shape) => shape.test(line)));
+}
+
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
@@ -126,10 +137,11 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-        const result = await exited;
+        await exited;
         clearTimeout(timer);
-        return result;
       }
+      const leaked = secretsInLog(output);
+      if (leaked.length > 0) throw new Error(`the daemon logged secrets:\n${leaked.join('\n').slice(0, 2000)}`);
       return exited;
     },
   };

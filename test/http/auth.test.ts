@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChunkKind } from '../../src/protocol/header.js';
-import { MAIN_JS, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { MAIN_JS, secretsInLog, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { TestViewer } from '../helpers/ws-viewer.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -244,4 +244,16 @@ describe('TLS', () => {
       assert.match(run.stdout + run.stderr, expected);
     }
   });
+});
+
+test('the log check every stopped test daemon goes through finds each kind of secret', () => {
+  const lines = [
+    '{"msg":"x","url":"/snapshot.jpg?token=abcdef0123456789"}',
+    '{"msg":"x","cookie":"wscam_session=AbCdEf0123456789"}',
+    '{"msg":"x","hash":"scrypt$16384$8$1$salt$key"}',
+    '{"msg":"x","header":"Bearer abcdef0123456789"}',
+    '{"msg":"x","body":{"password":"hunter2"}}',
+  ];
+  assert.equal(secretsInLog(lines.join('\n')).length, lines.length);
+  assert.deepEqual(secretsInLog('{"msg":"open the viewer","viewerUrl":"http://h:1/?token=abcdef0123456789"}\n{"msg":"listening"}'), []);
 });
