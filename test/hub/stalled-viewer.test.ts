@@ -17,6 +17,8 @@ test('a viewer that stops reading gets fewer frames, daemon memory stays bounded
   const stalled = new TestViewer(daemon.wsUrl);
   try {
     await stalled.waitFor(() => stalled.of(ChunkKind.Jpeg).length >= 1, 30000, 'first frame');
+    // Rendering the synthetic loop makes garbage of its own; measure memory once it is done.
+    await daemon.waitForLog((line) => line.msg === 'test pattern rendered', 60000);
     stalled.ws.pause();
     const rssBefore = await metric(daemon.baseUrl, 'process_resident_memory_bytes');
     const fastStart = fast.of(ChunkKind.Jpeg).length;
