@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -204,9 +204,13 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   });
 }
 
-/** The host to print in the viewer URL: a wildcard listen address is replaced by this machine's name. */
+/** The host to print in the viewer URL: for a wildcard listen address, this board's LAN address, which a phone can open. */
 function viewerHost(address: string, shown: string): string {
-  return address === '0.0.0.0' || address === '::' ? hostname() : shown;
+  if (address !== '0.0.0.0' && address !== '::') return shown;
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry !== undefined && entry.family === 'IPv4' && !entry.internal);
+  return lan?.address ?? hostname();
 }
 
 main(process.argv.slice(2)).then(
