@@ -145,6 +145,14 @@ async function wakeControls(page: Page): Promise<void> {
   });
 }
 
+/** Uses the Log out button as a person would and waits for the login form. */
+async function logOutToForm(page: Page): Promise<void> {
+  await wakeControls(page);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('Username').waitFor();
+  assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
+}
+
 describe('viewer against the daemon with the synthetic camera and PCM tone', { skip: skipWithoutChromium }, () => {
   let daemon: RunningDaemon;
   let browser: Browser;
@@ -452,10 +460,7 @@ describe('viewer login', { skip: skipWithoutChromium }, () => {
     await waitForFrames(page);
     assert.equal(await page.locator('#login').isHidden(), true);
 
-    await wakeControls(page);
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByLabel('Username').waitFor();
-    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
+    await logOutToForm(page);
   });
 
   test('?token= is exchanged for a session and removed from the address bar', async (t) => {
@@ -549,10 +554,7 @@ describe('viewer login screens against stubbed /api endpoints', { skip: skipWith
     await submitLogin(page, 'alice', 'secret');
     await waitForFrames(page);
     assert.equal(await page.locator('#login').isHidden(), true);
-    await wakeControls(page);
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByLabel('Username').waitFor();
-    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
+    await logOutToForm(page);
     assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is not kept');
   });
 
