@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import { SECURITY_HEADERS } from './respond.js';
 
-const BOUNDARY = 'wscamframe';
+const MJPEG_BOUNDARY = 'wscamframe';
 
 /**
  * GET /stream.mjpg for VLC, ffplay and Home Assistant: multipart/x-mixed-replace fed by the hub
@@ -13,16 +13,20 @@ const BOUNDARY = 'wscamframe';
 export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, log: Logger): () => void {
   res.writeHead(200, {
     ...SECURITY_HEADERS,
-    'Content-Type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+    'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,
     'Cache-Control': 'no-store, no-cache, must-revalidate',
     Pragma: 'no-cache',
     Connection: 'close',
   });
+  if (req.method === 'HEAD') {
+    res.end();
+    return () => {};
+  }
   res.socket?.setNoDelay(true);
   const viewer = hub.attach({
     bufferedBytes: () => res.writableLength,
     write: (chunk) => {
-      res.write(chunk.mjpegPart(BOUNDARY));
+      res.write(chunk.mjpegPart(MJPEG_BOUNDARY));
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => res.once('drain', callback),

@@ -131,6 +131,9 @@ describe('daemon on the synthetic source', () => {
     const metrics = await (await fetch(`${daemon.baseUrl}/metrics`)).text();
     assert.match(metrics, /^wscam_chunks_captured_total\{kind="jpeg"\} [1-9]/m);
     assert.match(metrics, /^wscam_clients\{transport="websocket"\} \d+/m);
+    const head = await fetch(`${daemon.baseUrl}/stream.mjpg`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace/);
     const controller = new AbortController();
     const stream = await fetch(`${daemon.baseUrl}/stream.mjpg`, { signal: controller.signal });
     assert.match(stream.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace; boundary=wscamframe/);
