@@ -54,7 +54,8 @@ export class CaptureController {
   private sources: CaptureSources | undefined;
   private readonly videoStats = new SourceStats();
   private readonly audioStats = new SourceStats();
-  private demand = 0;
+  /** Short-lived holds (snapshots); viewers are counted by the hub itself. */
+  private holds = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -67,24 +68,24 @@ export class CaptureController {
       video: { chunk: (chunk) => this.onChunk(this.videoStats, chunk), state: (state) => this.videoStats.onState(state) },
       audio: { chunk: (chunk) => this.onChunk(this.audioStats, chunk), state: (state) => this.audioStats.onState(state) },
     };
-    hub.on('viewers', (count) => this.setViewerDemand(count));
+    hub.on('viewers', () => this.onDemandChanged());
   }
 
   /** Hands over the sources built with `listeners`; with idleSeconds 0 capture runs from now on. */
   attach(sources: CaptureSources): void {
     this.sources = sources;
-    if (this.idleSeconds === 0 || this.demand > 0) this.startCapture();
+    if (this.idleSeconds === 0 || this.demand() > 0) this.startCapture();
   }
 
   /** A short-lived consumer such as a snapshot request holds capture running while it waits. */
   acquire(): () => void {
-    this.demand += 1;
+    this.holds += 1;
     this.onDemandChanged();
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.demand -= 1;
+      this.holds -= 1;
       this.onDemandChanged();
     };
   }
@@ -103,16 +104,12 @@ export class CaptureController {
     await this.stopCapture();
   }
 
-  private viewerDemand = 0;
-
-  private setViewerDemand(count: number): void {
-    this.demand += count - this.viewerDemand;
-    this.viewerDemand = count;
-    this.onDemandChanged();
+  private demand(): number {
+    return this.hub.viewerCount + this.holds;
   }
 
   private onDemandChanged(): void {
-    if (this.demand > 0) {
+    if (this.demand() > 0) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
       this.startCapture();
