@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FrameHub } from '../hub/frame-hub.js';
+import { MJPEG_BOUNDARY } from '../hub/shared-chunk.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import { SECURITY_HEADERS } from './respond.js';
-
-const MJPEG_BOUNDARY = 'wscamframe';
 
 /**
  * GET /stream.mjpg for VLC, ffplay and Home Assistant: multipart/x-mixed-replace fed by the hub
@@ -26,7 +25,7 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
   const viewer = hub.attach({
     bufferedBytes: () => res.writableLength,
     write: (chunk) => {
-      res.write(chunk.mjpegPart(MJPEG_BOUNDARY));
+      res.write(chunk.mjpegPart());
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => res.once('drain', callback),

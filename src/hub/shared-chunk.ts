@@ -1,5 +1,8 @@
 import { encodeHeader, HEADER_BYTES, type ChunkKind } from '../protocol/header.js';
 
+/** The multipart boundary of /stream.mjpg, fixed so one built part serves every MJPEG viewer. */
+export const MJPEG_BOUNDARY = 'wscamframe';
+
 /**
  * A captured chunk as it goes out: built once, then the same bytes are written to every viewer.
  * Server-to-client WebSocket frames are unmasked, so one pre-framed buffer serves all sockets.
@@ -39,10 +42,10 @@ export class SharedChunk {
   }
 
   /** One multipart/x-mixed-replace part for /stream.mjpg, built on first use and shared. */
-  mjpegPart(boundary: string): Buffer {
+  mjpegPart(): Buffer {
     if (!this.mjpegPartCache) {
       const head = Buffer.from(
-        `--${boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: ${this.payload.length}\r\n` +
+        `--${MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${this.payload.length}\r\n` +
           `X-Timestamp: ${(this.captureTimeUs / 1e6).toFixed(6)}\r\n\r\n`,
       );
       this.mjpegPartCache = Buffer.concat([head, this.payload, Buffer.from('\r\n')]);
