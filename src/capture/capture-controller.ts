@@ -134,6 +134,7 @@ export class CaptureController {
     if (!this.running || !this.sources) return;
     this.running = false;
     await Promise.all([this.sources.video.stop(), this.sources.audio?.stop()]);
+    this.hub.forgetLatest();
   }
 
   private onChunk(stats: SourceStats, chunk: CapturedChunk): void {

@@ -11,6 +11,23 @@ export interface HubTotals {
   bytesSent: number;
 }
 
+/** How much older than one chunk interval a kept chunk may be and still count as current. */
+const FRESHNESS_MARGIN_MS = 250;
+/** A longer gap (a stalled camera; "no signal" pictures come once a second) does not stretch what counts as current. */
+const MAX_FRESH_INTERVAL_MS = 1000;
+
+/** The newest chunk of a kind, with when it was published and the gap before it. */
+interface Kept {
+  chunk: SharedChunk;
+  publishedAtMs: number;
+  intervalMs: number;
+}
+
+export interface FrameHubOptions {
+  /** Monotonic clock in ms; injectable for tests. Default performance.now. */
+  now?: () => number;
+}
+
 interface HubEvents {
   /** Number of attached viewers changed; capture runs on demand from this. */
   viewers: [count: number];
@@ -22,17 +39,26 @@ interface HubEvents {
  */
 export class FrameHub extends EventEmitter<HubEvents> {
   private readonly viewers = new Set<HubViewer>();
-  private readonly latestByKind = new Map<ChunkKind, SharedChunk>();
+  private readonly latestByKind = new Map<ChunkKind, Kept>();
   private readonly nextSequence = new Map<ChunkKind, number>();
   private readonly waiters = new Set<{ kind: ChunkKind; resolve: (chunk: SharedChunk) => void }>();
   private readonly totals = { sent: 0, dropped: 0, bytesSent: 0 };
   private readonly published: Record<ChunkKind, number> = { [ChunkKind.Jpeg]: 0, [ChunkKind.Pcm]: 0, [ChunkKind.Opus]: 0 };
+  private readonly now: () => number;
+
+  constructor(options: FrameHubOptions = {}) {
+    super();
+    this.now = options.now ?? (() => performance.now());
+  }
 
   publish(chunk: CapturedChunk): SharedChunk {
     const sequence = this.nextSequence.get(chunk.kind) ?? 0;
     this.nextSequence.set(chunk.kind, sequence + 1);
     const shared = new SharedChunk(chunk.kind, sequence, chunk.captureTimeUs, chunk.payload);
-    this.latestByKind.set(chunk.kind, shared);
+    const publishedAtMs = this.now();
+    const previous = this.latestByKind.get(chunk.kind);
+    const intervalMs = previous === undefined ? 0 : Math.min(publishedAtMs - previous.publishedAtMs, MAX_FRESH_INTERVAL_MS);
+    this.latestByKind.set(chunk.kind, { chunk: shared, publishedAtMs, intervalMs });
     this.published[chunk.kind] += 1;
     for (const viewer of this.viewers) viewer.offer(shared);
     for (const waiter of this.waiters) {
@@ -43,8 +69,15 @@ export class FrameHub extends EventEmitter<HubEvents> {
     return shared;
   }
 
+  /**
+   * The newest chunk of a kind while it is still current: no older than one chunk interval plus a
+   * margin. A new viewer's first picture comes from here, so a frame kept from before a stall or an
+   * idle stop is never shown as live; the next published chunk reaches the viewer instead.
+   */
   latest(kind: ChunkKind): SharedChunk | undefined {
-    return this.latestByKind.get(kind);
+    const kept = this.latestByKind.get(kind);
+    if (kept === undefined || this.now() - kept.publishedAtMs > kept.intervalMs + FRESHNESS_MARGIN_MS) return undefined;
+    return kept.chunk;
   }
 
   /** Resolves with the next chunk of a kind, or undefined after timeoutMs. */
@@ -65,9 +98,9 @@ export class FrameHub extends EventEmitter<HubEvents> {
     });
   }
 
-  /** Drops what is kept from a capture run so a restarted source starts from fresh frames. */
-  forgetLatest(kind: ChunkKind): void {
-    this.latestByKind.delete(kind);
+  /** Drops what is kept from a capture run, so a restarted capture starts from fresh chunks and intervals. */
+  forgetLatest(): void {
+    this.latestByKind.clear();
   }
 
   attach(sink: ViewerSink): HubViewer {

@@ -126,3 +126,30 @@ test('a viewer switching from Opus to PCM gets PCM although its sequence numbers
     [[3, 0], [3, 1], [3, 2], [3, 3], [3, 4], [2, 0]],
   );
 });
+
+test('latest() gives a kept chunk only while it is within one interval plus a margin; forgetLatest() drops it', () => {
+  const clock = { now: 10_000 };
+  const hub = new FrameHub({ now: () => clock.now });
+  hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 1 });
+  clock.now += 250;
+  assert.equal(hub.latest(ChunkKind.Jpeg)?.sequence, 0, 'the first chunk of a run: a margin only');
+  clock.now += 1;
+  assert.equal(hub.latest(ChunkKind.Jpeg), undefined);
+  hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 2 });
+  clock.now += 100;
+  hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 3 });
+  clock.now += 350;
+  assert.equal(hub.latest(ChunkKind.Jpeg)?.sequence, 2, '100 ms interval + 250 ms margin');
+  clock.now += 1;
+  assert.equal(hub.latest(ChunkKind.Jpeg), undefined, 'a stalled source: its last frame is no longer current');
+  clock.now += 60_000;
+  hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 4 });
+  clock.now += 1251;
+  assert.equal(hub.latest(ChunkKind.Jpeg), undefined, 'a long gap stretches freshness by one second at most');
+  hub.publish({ kind: ChunkKind.Pcm, payload: frame(10), captureTimeUs: 5 });
+  hub.forgetLatest();
+  assert.equal(hub.latest(ChunkKind.Pcm), undefined);
+  hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 6 });
+  clock.now += 251;
+  assert.equal(hub.latest(ChunkKind.Jpeg), undefined, 'after forgetLatest the interval is measured afresh');
+});
