@@ -19,6 +19,8 @@ export interface AuthSettings {
 export interface AuthRequest {
   headers: IncomingHttpHeaders;
   url?: string | undefined;
+  /** Failed credentials are counted against the remote address. */
+  socket?: { remoteAddress?: string | undefined };
 }
 
 /** Who a request acts for. sessionId is stable and not secret: use it to find a session's WebSockets. */
@@ -33,8 +35,11 @@ export interface Principal {
   viaCookie: boolean;
 }
 
-/** Outcome of authenticate: a principal, or 401. */
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; status: 401 };
+/** Outcome of authenticate: a principal, 401, or 429 while the address has failed too often (answer with Retry-After). */
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 }
+  | { ok: false; status: 429; retryAfterSeconds: number };
 
 /** Outcome of authorizeUpgrade: as AuthResult, plus 403 when the Origin rule fails. */
 export type UpgradeResult = AuthResult | { ok: false; status: 403 };
@@ -64,6 +69,8 @@ export const INVALID_CREDENTIALS = 'invalid credentials';
 const MAX_USERNAME_LENGTH = 64;
 const USER_PREFIX = 'user:';
 const TOKEN_PREFIX = 'token:';
+/** Where a request without a socket address is counted (all such requests share one count). */
+const UNKNOWN_ADDRESS = 'unknown';
 
 /** The one place that decides access: cookies, bearer and query tokens, logins, logouts and the Origin rule. */
 export class Authenticator {
@@ -84,16 +91,24 @@ export class Authenticator {
     if (!options.auth.disabled && !options.sessions) throw new TypeError('Authenticator: a session store is needed');
   }
 
-  /** Authenticates by, in order: the session cookie, `Authorization: Bearer`, `?token=`. Never throws. */
+  /**
+   * Authenticates by, in order: the session cookie, `Authorization: Bearer`, `?token=`. Never throws.
+   * A request whose credentials all fail counts against its address as a failed login does, and an
+   * address over the limit gets 429 before anything is checked, so tokens and cookies cannot be guessed
+   * faster than passwords. A request with no credentials at all is no guess and is not counted.
+   */
   authenticate(req: AuthRequest): AuthResult {
     if (this.options.auth.disabled) return { ok: true, principal: { kind: 'anonymous', viaCookie: false } };
-    const session = this.sessionFromCookie(req.headers);
+    const cookies = cookieValues(req.headers.cookie, SESSION_COOKIE);
+    const tokens = [bearerToken(req.headers.authorization), queryToken(req.url)].filter((token) => token !== undefined);
+    if (cookies.length === 0 && tokens.length === 0) return { ok: false, status: 401 };
+    const address = req.socket?.remoteAddress ?? UNKNOWN_ADDRESS;
+    const decision = this.throttle.check(address);
+    if (!decision.allowed) return { ok: false, status: 429, retryAfterSeconds: decision.retryAfterSeconds };
+    const session = this.sessionFromCookies(cookies);
     if (session) return { ok: true, principal: this.sessionPrincipal(session) };
-    for (const candidate of [bearerToken(req.headers.authorization), queryToken(req.url)]) {
-      if (candidate !== undefined && this.tokens.match(candidate) !== undefined) {
-        return { ok: true, principal: { kind: 'token', viaCookie: false } };
-      }
-    }
+    if (tokens.some((token) => this.tokens.match(token) !== undefined)) return { ok: true, principal: { kind: 'token', viaCookie: false } };
+    this.throttle.recordFailure(address);
     return { ok: false, status: 401 };
   }
 
@@ -121,7 +136,7 @@ export class Authenticator {
       return { ok: false, status: 400, message: 'expected {"username","password"} or {"token"}' };
     }
     if (this.options.auth.disabled) return { ok: true, cookie: undefined, principal: { kind: 'anonymous', viaCookie: false } };
-    const address = remoteAddress ?? 'unknown';
+    const address = remoteAddress ?? UNKNOWN_ADDRESS;
     const username = 'username' in credentials ? credentials.username.slice(0, MAX_USERNAME_LENGTH + 1) : undefined;
     const decision = this.throttle.check(address, username);
     if (!decision.allowed) {
@@ -185,9 +200,13 @@ export class Authenticator {
   }
 
   private sessionFromCookie(headers: IncomingHttpHeaders): Session | undefined {
+    return this.sessionFromCookies(cookieValues(headers.cookie, SESSION_COOKIE));
+  }
+
+  private sessionFromCookies(values: readonly string[]): Session | undefined {
     if (!this.options.sessions) return undefined;
     // several cookies of the name can arrive (e.g. one planted by a sibling subdomain): any valid one counts
-    for (const value of cookieValues(headers.cookie, SESSION_COOKIE)) {
+    for (const value of values) {
       const session = this.options.sessions.validate(value, this.stampOf);
       if (session) return session;
     }
@@ -213,6 +232,11 @@ export class Authenticator {
   private cookieOptions(): { secure: boolean } {
     return { secure: this.options.secure };
   }
+}
+
+/** The Retry-After header for a throttled refusal (429), none for any other answer. */
+export function retryAfterHeaders(result: AuthResult | UpgradeResult): Record<string, string> {
+  return !result.ok && result.status === 429 ? { 'Retry-After': String(result.retryAfterSeconds) } : {};
 }
 
 type Credentials = { username: string; password: string } | { token: string };

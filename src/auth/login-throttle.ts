@@ -18,7 +18,8 @@ export interface LoginThrottleOptions {
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /**
- * Refuses login attempts after too many failures in a sliding window, counted per client address
+ * Refuses credential attempts (logins, and tokens or cookies that fail on any path) after too many
+ * failures in a sliding window, counted per client address
  * (an IPv6 client counts as its /64) and per username across addresses. The per-username count
  * stops guessing from many addresses; so that it cannot lock the owner out for long, it lasts one
  * window after the last failure, refused attempts do not extend it, and an address that logged in

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import type { Logger } from '../log.js';
 import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, type HelloMessage } from '../protocol/messages.js';
-import type { Authenticator } from '../auth/authenticator.js';
+import { retryAfterHeaders, type Authenticator } from '../auth/authenticator.js';
 import { readJsonBody } from './json-body.js';
 import { serveMjpegStream } from './mjpeg-stream.js';
 import { refusalResponse, SECURITY_HEADERS, sendJson, sendText } from './respond.js';
@@ -142,7 +142,7 @@ export class WscamServer {
     if (protectedPath) {
       const decision = this.deps.authenticator.authenticate(req);
       if (!decision.ok) {
-        sendText(res, decision.status, 'authentication required\n');
+        sendText(res, decision.status, decision.status === 429 ? 'too many failed attempts\n' : 'authentication required\n', retryAfterHeaders(decision));
         return;
       }
     }
@@ -236,7 +236,7 @@ export class WscamServer {
     const url = parseRequestUrl(req.url);
     if (!url || url.pathname !== '/ws') return refuse(404, 'Not Found');
     const decision = this.deps.authenticator.authorizeUpgrade(req);
-    if (!decision.ok) return refuse(decision.status, decision.status === 401 ? 'Unauthorized' : 'Forbidden');
+    if (!decision.ok) return refuse(decision.status, { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' }[decision.status], retryAfterHeaders(decision));
     if (this.totalClients() >= this.deps.config.clients.max) return refuse(503, 'Service Unavailable', { 'Retry-After': '5' });
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // Upgrades arrive on net.Socket or tls.TLSSocket; both are net.Socket.

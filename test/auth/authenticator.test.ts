@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Authenticator, type AuthSettings, type AuthenticatorOptions } from '../../src/auth/authenticator.js';
+import { Authenticator, retryAfterHeaders, type AuthSettings, type AuthenticatorOptions } from '../../src/auth/authenticator.js';
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
 import { openAuthenticator } from '../../src/auth/open-authenticator.js';
 import { hashPassword } from '../../src/auth/password.js';
@@ -154,6 +154,43 @@ describe('Authenticator', () => {
     assert.equal(results.filter((r) => !r.ok && r.status === 429).length, 3);
   });
 
+  it('counts failed tokens and cookies against the address: the 6th credential from it gets 429, right or wrong', async () => {
+    const { authenticator, clock } = await make();
+    const from = (remoteAddress: string, headers: IncomingHttpHeaders = {}, url = '/snapshot.jpg') => ({ ...req(headers, url), socket: { remoteAddress } });
+    const guesses = [
+      from('10.0.0.5', {}, '/snapshot.jpg?token=guess-0123456789abcdef'),
+      from('10.0.0.5', { authorization: 'Bearer guess-0123456789abcdef' }),
+      from('10.0.0.5', { cookie: 'wscam_session=forged' }),
+      from('10.0.0.5', { cookie: `wscam_session=${'A'.repeat(43)}` }, '/ws?token=guess'),
+      from('10.0.0.5', { authorization: 'Bearer guess' }, '/ws?token=another-guess'),
+    ];
+    for (const guess of guesses) assert.deepEqual(authenticator.authenticate(guess), { ok: false, status: 401 });
+    const refused = authenticator.authenticate(from('10.0.0.5', { authorization: `Bearer ${TOKEN}` }));
+    assert.deepEqual(refused, { ok: false, status: 429, retryAfterSeconds: 60 }, 'the right token is refused too: no oracle');
+    assert.deepEqual(retryAfterHeaders(refused), { 'Retry-After': '60' });
+    assert.deepEqual(retryAfterHeaders({ ok: false, status: 401 }), {});
+    assert.deepEqual(authenticator.authorizeUpgrade(from('10.0.0.5', {}, `/ws?token=${TOKEN}`)), { ok: false, status: 429, retryAfterSeconds: 60 });
+    const login = await authenticator.login({ token: TOKEN }, '10.0.0.5');
+    assert.ok(!login.ok && login.status === 429, 'failed tokens count against logins as well');
+    assert.deepEqual(authenticator.authenticate(from('10.0.0.5')), { ok: false, status: 401 }, 'no credentials: no guess, no 429');
+    assert.equal(authenticator.authenticate(from('10.0.0.6', {}, `/snapshot.jpg?token=${TOKEN}`)).ok, true, 'another address');
+    clock.now += 30_000;
+    assert.deepEqual(authenticator.authenticate(from('10.0.0.5', { cookie: 'wscam_session=x' })), { ok: false, status: 429, retryAfterSeconds: 30 });
+    clock.now += 30_000;
+    assert.equal(authenticator.authenticate(from('10.0.0.5', { authorization: `Bearer ${TOKEN}` })).ok, true, 'after the window');
+  });
+
+  it('a working credential is not counted, and a login clears the failures of its address', async () => {
+    const { authenticator } = await make();
+    const from = (headers: IncomingHttpHeaders, url = '/ws') => ({ ...req(headers, url), socket: { remoteAddress: '10.0.0.8' } });
+    for (let i = 0; i < 20; i += 1) assert.equal(authenticator.authenticate(from({}, `/ws?token=${TOKEN}`)).ok, true);
+    for (let i = 0; i < 4; i += 1) authenticator.authenticate(from({ cookie: 'wscam_session=stale' }));
+    const login = await authenticator.login({ username: 'alice', password: 'alice-pw' }, '10.0.0.8');
+    assert.ok(login.ok);
+    for (let i = 0; i < 5; i += 1) assert.deepEqual(authenticator.authenticate(from({ cookie: 'wscam_session=stale' })), { ok: false, status: 401 });
+    assert.equal(authenticator.authenticate(from({ cookie: cookieOf(login.cookie) })).ok, false, 'the 6th attempt is refused');
+  });
+
   it('logout ends the session, clears the cookie and fires onSessionEnded', async () => {
     const { authenticator } = await make();
     const ended: string[] = [];
@@ -226,13 +263,15 @@ describe('Authenticator', () => {
       { cookie: ['wscam_session=a', 'b'] as unknown as string, origin: ['x'] as unknown as string },
       { host: undefined },
     ];
-    for (const headers of odd) {
-      assert.deepEqual(authenticator.authenticate(req(headers)), { ok: false, status: 401 });
-      assert.doesNotThrow(() => authenticator.authorizeUpgrade(req(headers)));
+    // each case from its own address, so the failures do not add up to a throttled 429
+    for (const [index, headers] of odd.entries()) {
+      const socket = { remoteAddress: `10.1.0.${index}` };
+      assert.deepEqual(authenticator.authenticate({ ...req(headers), socket }), { ok: false, status: 401 });
+      assert.doesNotThrow(() => authenticator.authorizeUpgrade({ ...req(headers), socket }));
       await authenticator.logout(req(headers));
     }
-    for (const url of [undefined, '', '?token', '/%', `/ws?token=${'%'.repeat(1000)}`]) {
-      assert.deepEqual(authenticator.authenticate({ headers: {}, url }), { ok: false, status: 401 });
+    for (const [index, url] of [undefined, '', '?token', '/%', `/ws?token=${'%'.repeat(1000)}`].entries()) {
+      assert.deepEqual(authenticator.authenticate({ headers: {}, url, socket: { remoteAddress: `10.2.0.${index}` } }), { ok: false, status: 401 });
     }
   });
 

@@ -74,4 +74,15 @@ describe('login throttle', () => {
     limiter.sweep();
     assert.equal(limiter.size, 0);
   });
+
+  it('stays within its default bound under failures from 50 000 addresses, and still throttles the newest', () => {
+    const { limiter, clock } = throttle();
+    for (let i = 0; i < 50_000; i += 1) {
+      limiter.recordFailure(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+      clock.now += 1;
+    }
+    assert.ok(limiter.size <= 10_000, String(limiter.size));
+    for (let i = 0; i < 5; i += 1) limiter.recordFailure('192.0.2.1');
+    assert.equal(limiter.check('192.0.2.1').allowed, false);
+  });
 });
