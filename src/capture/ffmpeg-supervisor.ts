@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
+import { redactSecrets } from '../redact.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { SourceState } from './source.js';
@@ -298,5 +299,5 @@ export class FfmpegSupervisor {
 
 /** Blanks the user:password part of URLs (an RTSP camera in video.input), which ffmpeg repeats in its errors. */
 export function hideUrlCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1[redacted]@');
+  return redactSecrets(text);
 }

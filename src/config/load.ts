@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -32,13 +33,50 @@ export function readConfigFile(path: string): ConfigResult {
   } catch (error) {
     return { ok: false, errors: [`${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`] };
   }
+  // editors on some systems start UTF-8 files with a byte order mark
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, errors: [`${path}: not valid JSON: ${(error as Error).message}`] };
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, errors: [`${path}: ${describeJsonError(json)}`] };
   }
   return validateConfig(value);
+}
+
+const JSON_ERRORS: Partial<Record<ReturnType<typeof printParseErrorCode>, string>> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'bad number',
+  PropertyNameExpected: 'expected a key in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected ":"',
+  CommaExpected: 'expected ","',
+  CloseBraceExpected: 'expected "}"',
+  CloseBracketExpected: 'expected "]"',
+  EndOfFileExpected: 'unexpected text after the end',
+  InvalidCommentToken: 'comments are not allowed',
+  UnexpectedEndOfComment: 'comments are not allowed',
+  UnexpectedEndOfString: 'string not closed on its line',
+  UnexpectedEndOfNumber: 'bad number',
+  InvalidUnicode: 'bad \\u escape',
+  InvalidEscapeCharacter: 'bad escape',
+  InvalidCharacter: 'control character in a string',
+};
+
+/**
+ * Where JSON text first breaks, as line and column and what was expected. JSON.parse's own message
+ * quotes the text around the error, which in a config can be a token or a password hash.
+ */
+export function describeJsonError(text: string): string {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first === undefined) return 'not valid JSON';
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - (before.lastIndexOf('\n') + 1) + 1;
+  const what = JSON_ERRORS[printParseErrorCode(first.error)] ?? 'syntax error';
+  return `not valid JSON at line ${line}, column ${column}: ${what}`;
 }
 
 /** CLI flag, then $WSCAM_CONFIG, then /etc/wscam/config.json when it exists, then the shipped default. */

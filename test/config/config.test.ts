@@ -118,3 +118,37 @@ test('password hashes must be real scrypt hashes and usernames unique', async ()
   const duplicate = [{ username: 'owner', passwordHash: hash }, { username: 'owner', passwordHash: hash }];
   assert.deepEqual(errorsOf({ auth: { users: duplicate } }), ['auth.users: usernames must be unique']);
 });
+
+test('a JSON syntax error is reported by line and column, never with the text around it', () => {
+  const secret = 's3cr3t-t0ken-abcdef0123';
+  const hash = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo';
+  const cases: Array<[string, string]> = [
+    [`{\n  "auth": {\n    "tokens": ["${secret}" "${secret}x"]\n  }\n}`, 'line 3, column 42: expected ","'],
+    [`{\n  "auth": { "tokens": [${secret}] }\n}`, 'line 2, column 24: unexpected character'],
+    [`{"auth": {"users": [{"username": "owner", "passwordHash": "${hash}"}}]}}`, `line 1, column ${62 + hash.length}: expected ","`],
+    [`{\n"auth": {"tokens": ["${secret}\n]}}`, 'line 2, column 21: string not closed on its line'],
+    [`{"auth": {"tokens": ["${secret}",]}}`, `line 1, column ${25 + secret.length}: expected a value`],
+    [`{"auth": {"tokens": ["${secret}"]} // ${secret}\n}`, `line 1, column ${27 + secret.length}: comments are not allowed`],
+    [`{"auth": {"tokens": ["${secret}\\x"]}}`, 'line 1, column 22: bad escape'],
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'wscam-config-'));
+  for (const [index, [text, where]] of cases.entries()) {
+    const file = join(dir, `broken-${index}.json`);
+    writeFileSync(file, text);
+    const result = loadConfig(file);
+    assert.ok(!result.ok);
+    assert.deepEqual(result.errors, [`${file}: not valid JSON at ${where}`], text);
+    const checked = spawnSync(process.execPath, [MAIN_JS, 'check-config', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(checked.status, 2);
+    const started = spawnSync(process.execPath, [MAIN_JS, '--config', file, '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(started.status, 2);
+    for (const output of [checked.stdout + checked.stderr, started.stdout + started.stderr]) {
+      assert.match(output, new RegExp(`not valid JSON at ${where.replace(/[$"\]]/g, '\\$&')}`));
+      // not even a few characters of the secret or the hash
+      for (const shown of [secret.slice(0, 6), secret.slice(-6), hash.slice(17, 23), hash.slice(-6)]) assert.ok(!output.includes(shown), `${shown} in ${output}`);
+    }
+  }
+  writeFileSync(join(dir, 'bom.json'), '\uFEFF{"log": {"level": "warn"}}');
+  const withBom = loadConfig(join(dir, 'bom.json'));
+  assert.ok(withBom.ok && withBom.config.log.level === 'warn', 'a byte order mark is allowed');
+});
