@@ -4,6 +4,7 @@ import { ChunkKind } from '../protocol/header.js';
 import { audioArgs } from './ffmpeg-args.js';
 import { FfmpegSupervisor, type SupervisorTiming } from './ffmpeg-supervisor.js';
 import { OggOpusReader } from './ogg-opus.js';
+import { opusPacketDurationUs } from './opus-duration.js';
 import { PcmChunker, pcmBytesFor } from './pcm-chunker.js';
 import { nowMicros, type SourceListener } from './source.js';
 import { SupervisedSource } from './supervised-source.js';
@@ -29,6 +30,8 @@ export class FfmpegAudioSource extends SupervisedSource {
   private readonly bytesPerSecond: number;
   /** Capture time of the last PCM chunk, so read jitter never moves the next one back. */
   private lastPcmUs = 0;
+  /** The same for Opus packets. */
+  private lastOpusUs = 0;
 
   constructor(
     config: Pick<Config, 'audio' | 'ffmpeg'>,
@@ -48,6 +51,7 @@ export class FfmpegAudioSource extends SupervisedSource {
       onSpawn: () => {
         this.pcm.reset();
         this.lastPcmUs = 0;
+        this.lastOpusUs = 0;
         this.opus.reset();
       },
       onStdout: (data) => (config.audio.codec === 'pcm' ? this.onPcm(data) : this.onOgg(data)),
@@ -76,11 +80,18 @@ export class FfmpegAudioSource extends SupervisedSource {
   }
 
   private onOgg(data: Buffer): void {
-    // Capture time: when the pipe read that completed the packet returned (one packet per page).
-    const captureTimeUs = nowMicros();
-    for (const payload of this.opus.push(data)) {
+    // Capture time as for PCM: the last packet of a read gets the read time, each one before it that
+    // time less the audio of the packets after it (its own TOC says how long each is).
+    const readUs = nowMicros();
+    const packets = this.opus.push(data);
+    const durations = packets.map((packet) => opusPacketDurationUs(packet) ?? CHUNK_MS * 1000);
+    let audioAfterUs = durations.reduce((sum, duration) => sum + duration, 0);
+    packets.forEach((payload, index) => {
+      audioAfterUs -= durations[index]!;
+      const captureTimeUs = Math.max(this.lastOpusUs, readUs - audioAfterUs);
+      this.lastOpusUs = captureTimeUs;
       this.supervisor.chunkArrived();
       this.listener.chunk({ kind: ChunkKind.Opus, payload, captureTimeUs });
-    }
+    });
   }
 }
