@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { BearerTokens } from './bearer-tokens.js';
+import { BearerTokens, tokenId } from './bearer-tokens.js';
 import { clearedSessionCookie, cookieValues, SESSION_COOKIE, sessionCookie } from './cookies.js';
 import { LoginThrottle } from './login-throttle.js';
 import { isOriginAllowed } from './origin.js';
@@ -95,7 +95,8 @@ export class Authenticator {
    * Authenticates by, in order: the session cookie, `Authorization: Bearer`, `?token=`. Never throws.
    * A request whose credentials all fail counts against its address as a failed login does, and an
    * address over the limit gets 429 before anything is checked, so tokens and cookies cannot be guessed
-   * faster than passwords. A request with no credentials at all is no guess and is not counted.
+   * faster than passwords. No credentials at all, or the same failed ones again (a stale cookie on
+   * every reload), are no new guess and are not counted.
    */
   authenticate(req: AuthRequest): AuthResult {
     if (this.options.auth.disabled) return { ok: true, principal: { kind: 'anonymous', viaCookie: false } };
@@ -108,7 +109,7 @@ export class Authenticator {
     const session = this.sessionFromCookies(cookies);
     if (session) return { ok: true, principal: this.sessionPrincipal(session) };
     if (tokens.some((token) => this.tokens.match(token) !== undefined)) return { ok: true, principal: { kind: 'token', viaCookie: false } };
-    this.throttle.recordFailure(address);
+    this.throttle.recordFailure(address, undefined, guessDigest(cookies, tokens));
     return { ok: false, status: 401 };
   }
 
@@ -247,6 +248,11 @@ function parseCredentials(body: unknown): Credentials | undefined {
   if (typeof token === 'string' && username === undefined && password === undefined) return { token };
   if (typeof username === 'string' && typeof password === 'string' && token === undefined) return { username, password };
   return undefined;
+}
+
+/** A short digest of the credentials a request tried, so the throttle can tell a repeated one from a new guess. */
+function guessDigest(cookies: readonly string[], tokens: readonly string[]): string {
+  return tokenId(JSON.stringify([cookies, tokens]));
 }
 
 function bearerToken(header: string | undefined): string | undefined {

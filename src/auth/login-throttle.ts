@@ -17,6 +17,12 @@ export interface LoginThrottleOptions {
 /** Whether a login attempt may go ahead. */
 export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** One counted failure; `guess` names what was tried, so trying the same again is not counted twice. */
+interface Failure {
+  atMs: number;
+  guess: string | undefined;
+}
+
 /**
  * Refuses credential attempts (logins, and tokens or cookies that fail on any path) after too many
  * failures in a sliding window, counted per client address
@@ -30,8 +36,8 @@ export class LoginThrottle {
   private readonly windowMs: number;
   private readonly trustedForMs: number;
   private readonly now: () => number;
-  private readonly byAddress: BoundedMap<number[]>;
-  private readonly byUsername: BoundedMap<number[]>;
+  private readonly byAddress: BoundedMap<Failure[]>;
+  private readonly byUsername: BoundedMap<Failure[]>;
   private readonly trusted: BoundedMap<number>;
   private lastSweepMs = -Infinity;
 
@@ -63,11 +69,15 @@ export class LoginThrottle {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) };
   }
 
-  /** Counts a failed attempt against the address and the username. */
-  recordFailure(address: string, username?: string): void {
+  /**
+   * Counts a failed attempt against the address and the username. With `guess` (a digest of what was
+   * tried), a failure the address already had in the window is not counted again: a browser or script
+   * that keeps sending one stale cookie or old token is not guessing and must not lock its host out.
+   */
+  recordFailure(address: string, username?: string, guess?: string): void {
     const now = this.now();
-    this.addFailure(this.byAddress, clientKey(address), now);
-    if (username !== undefined) this.addFailure(this.byUsername, username, now);
+    this.addFailure(this.byAddress, clientKey(address), now, guess);
+    if (username !== undefined) this.addFailure(this.byUsername, username, now, undefined);
   }
 
   /** Clears the failures of the address and the username, and trusts the address for this username (it knew the password). */
@@ -88,22 +98,23 @@ export class LoginThrottle {
     for (const [key, since] of this.trusted.entries()) if (now - since >= this.trustedForMs) this.trusted.delete(key);
   }
 
-  private blockedUntil(map: BoundedMap<number[]>, key: string, now: number): number {
+  private blockedUntil(map: BoundedMap<Failure[]>, key: string, now: number): number {
     const failures = this.recent(map.peek(key) ?? [], now);
     if (failures.length < this.maxFailures) return 0;
     // the window slides: the attempt is allowed again when the oldest counted failure leaves it
-    return (failures[failures.length - this.maxFailures] ?? now) + this.windowMs;
+    return (failures[failures.length - this.maxFailures]?.atMs ?? now) + this.windowMs;
   }
 
-  private addFailure(map: BoundedMap<number[]>, key: string, now: number): void {
+  private addFailure(map: BoundedMap<Failure[]>, key: string, now: number, guess: string | undefined): void {
     // a full map is swept at most once a second, so a flood of new addresses costs no O(n) per attempt
     if (map.size >= map.capacity && now - this.lastSweepMs >= 1000) {
       this.lastSweepMs = now;
       this.sweep();
     }
+    const recent = this.recent(map.peek(key) ?? [], now);
+    if (guess !== undefined && recent.some((failure) => failure.guess === guess)) return;
     // only the newest maxFailures matter for the decision, so that is all that is kept
-    const failures = [...this.recent(map.peek(key) ?? [], now), now].slice(-this.maxFailures);
-    map.set(key, failures);
+    map.set(key, [...recent, { atMs: now, guess }].slice(-this.maxFailures));
   }
 
   private isTrusted(username: string, addressKey: string, now: number): boolean {
@@ -111,8 +122,8 @@ export class LoginThrottle {
     return since !== undefined && now - since < this.trustedForMs;
   }
 
-  private recent(failures: number[], now: number): number[] {
-    return failures.filter((at) => now - at < this.windowMs);
+  private recent(failures: Failure[], now: number): Failure[] {
+    return failures.filter((failure) => now - failure.atMs < this.windowMs);
   }
 }
 

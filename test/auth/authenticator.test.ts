@@ -159,7 +159,7 @@ describe('Authenticator', () => {
     const from = (remoteAddress: string, headers: IncomingHttpHeaders = {}, url = '/snapshot.jpg') => ({ ...req(headers, url), socket: { remoteAddress } });
     const guesses = [
       from('10.0.0.5', {}, '/snapshot.jpg?token=guess-0123456789abcdef'),
-      from('10.0.0.5', { authorization: 'Bearer guess-0123456789abcdef' }),
+      from('10.0.0.5', { authorization: 'Bearer guess-1123456789abcdef' }),
       from('10.0.0.5', { cookie: 'wscam_session=forged' }),
       from('10.0.0.5', { cookie: `wscam_session=${'A'.repeat(43)}` }, '/ws?token=guess'),
       from('10.0.0.5', { authorization: 'Bearer guess' }, '/ws?token=another-guess'),
@@ -184,11 +184,23 @@ describe('Authenticator', () => {
     const { authenticator } = await make();
     const from = (headers: IncomingHttpHeaders, url = '/ws') => ({ ...req(headers, url), socket: { remoteAddress: '10.0.0.8' } });
     for (let i = 0; i < 20; i += 1) assert.equal(authenticator.authenticate(from({}, `/ws?token=${TOKEN}`)).ok, true);
-    for (let i = 0; i < 4; i += 1) authenticator.authenticate(from({ cookie: 'wscam_session=stale' }));
+    for (let i = 0; i < 4; i += 1) authenticator.authenticate(from({ cookie: `wscam_session=stale${i}` }));
     const login = await authenticator.login({ username: 'alice', password: 'alice-pw' }, '10.0.0.8');
     assert.ok(login.ok);
-    for (let i = 0; i < 5; i += 1) assert.deepEqual(authenticator.authenticate(from({ cookie: 'wscam_session=stale' })), { ok: false, status: 401 });
+    for (let i = 0; i < 5; i += 1) assert.deepEqual(authenticator.authenticate(from({ cookie: `wscam_session=stale${i}` })), { ok: false, status: 401 });
     assert.equal(authenticator.authenticate(from({ cookie: cookieOf(login.cookie) })).ok, false, 'the 6th attempt is refused');
+  });
+
+  it('the same failed credential sent again is no new guess: a stale cookie on every reload never locks its host out', async () => {
+    const { authenticator } = await make();
+    const from = (headers: IncomingHttpHeaders, url = '/ws') => ({ ...req(headers, url), socket: { remoteAddress: '10.0.0.10' } });
+    for (let i = 0; i < 50; i += 1) {
+      assert.deepEqual(authenticator.authenticate(from({ cookie: 'wscam_session=expired-long-ago' })), { ok: false, status: 401 });
+      assert.deepEqual(authenticator.authenticate(from({}, '/snapshot.jpg?token=old-token-from-a-script')), { ok: false, status: 401 });
+    }
+    assert.equal(authenticator.authenticate(from({ authorization: `Bearer ${TOKEN}` })).ok, true);
+    for (let i = 0; i < 3; i += 1) authenticator.authenticate(from({ authorization: `Bearer guess${i}` }));
+    assert.equal(authenticator.authenticate(from({ authorization: `Bearer ${TOKEN}` })).ok, false, 'five different guesses are');
   });
 
   it('logout ends the session, clears the cookie and fires onSessionEnded', async () => {

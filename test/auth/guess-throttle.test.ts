@@ -129,4 +129,14 @@ describe('guessing tokens and cookies is throttled on every path, like logins', 
     assert.equal(login.status, 429);
     assert.equal(await ownerSnapshot(daemon), 200);
   });
+
+  test('a viewer that keeps sending one stale cookie is not guessing: its host is never locked out', async () => {
+    const viewer = '127.0.0.8';
+    const stale = `wscam_session=${'S'.repeat(43)}`;
+    for (let i = 0; i < 15; i += 1) {
+      assert.equal((await rawRequest(daemon, viewer, 'GET /ws HTTP/1.1', [`Cookie: ${stale}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='])).status, 401);
+      assert.equal((await rawRequest(daemon, viewer, 'GET /api/session HTTP/1.1', [`Cookie: ${stale}`])).status, 401);
+    }
+    assert.equal((await tokenLogin(daemon, viewer, TOKEN)).status, 204);
+  });
 });

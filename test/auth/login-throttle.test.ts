@@ -85,4 +85,15 @@ describe('login throttle', () => {
     for (let i = 0; i < 5; i += 1) limiter.recordFailure('192.0.2.1');
     assert.equal(limiter.check('192.0.2.1').allowed, false);
   });
+
+  it('a guess already counted in the window is not counted again', () => {
+    const { limiter, clock } = throttle();
+    for (let i = 0; i < 20; i += 1) limiter.recordFailure('10.0.0.3', undefined, 'same');
+    assert.deepEqual(limiter.check('10.0.0.3'), { allowed: true });
+    for (let i = 0; i < 4; i += 1) limiter.recordFailure('10.0.0.3', undefined, `other${i}`);
+    assert.equal(limiter.check('10.0.0.3').allowed, false);
+    clock.now += 60_000;
+    limiter.recordFailure('10.0.0.3', undefined, 'same');
+    assert.deepEqual(limiter.check('10.0.0.3'), { allowed: true }, 'counted again once its window has passed');
+  });
 });
