@@ -1,0 +1,154 @@
+import { fileURLToPath } from 'node:url';
+import { openAuthenticator } from '../auth/open-authenticator.js';
+import { CaptureController } from '../capture/capture-controller.js';
+import { createCaptureSources } from '../capture/create.js';
+import { resolveFfmpeg } from '../capture/ffmpeg-path.js';
+import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from '../exit-codes.js';
+import { helloFor } from '../hello.js';
+import { WscamServer } from '../http/server.js';
+import { FrameHub } from '../hub/frame-hub.js';
+import { createRootLogger, moduleLogger, type Logger } from '../log.js';
+import { readTls } from '../tls.js';
+import { listeningUrl, viewerUrl } from '../viewer-url.js';
+import { NOTIFY_VARIABLES, openServiceNotifier } from './service-notifier.js';
+import { serviceStatus } from './service-status.js';
+import { handleSignals } from './signals.js';
+import { StopStack } from './stop-stack.js';
+
+/** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
+export const SHUTDOWN_DEADLINE_MS = 4500;
+/** How often STATUS= is recomputed (and sent only when it changed), besides every viewer change. */
+const STATUS_POLL_MS = 1000;
+const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/** Where the daemon's config comes from: the file (re-read on reload) and the command-line overrides. */
+export interface DaemonSource {
+  configPath: string;
+  overrides: ConfigOverrides;
+}
+
+/** Loads the config and runs the daemon until a stop signal; resolves with the exit code. */
+export async function runDaemon(source: DaemonSource, env: NodeJS.ProcessEnv): Promise<number> {
+  const loaded = loadConfig(source.configPath, source.overrides);
+  if (!loaded.ok) {
+    process.stderr.write(`wscam: bad config ${source.configPath}\n${loaded.errors.join('\n')}\n`);
+    return EXIT_BAD_CONFIG;
+  }
+  const log = createRootLogger(loaded.config.log.level);
+  // A bug must leave one clear fatal line in the journal; systemd then restarts the daemon.
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error.stack }, 'uncaught exception');
+    process.exit(EXIT_FATAL);
+  });
+  log.info({ config: source.configPath }, 'wscam starting');
+  const notifyEnv = { ...env };
+  // like sd_notify's unset_environment: ffmpeg and other children must not talk to systemd as us
+  for (const name of NOTIFY_VARIABLES) delete process.env[name];
+  return serve(loaded.config, log, notifyEnv);
+}
+
+/** Starts notifier → auth → hub → capture → server in order and stops them in reverse on SIGTERM/SIGINT. */
+async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promise<number> {
+  const tls = readTls(config.server.tls);
+  if (!tls.ok) {
+    log.fatal(tls.error);
+    return EXIT_BAD_CONFIG;
+  }
+  const started = new StopStack();
+  const notifier = await openServiceNotifier(env, moduleLogger(log, 'systemd'));
+  started.push('systemd notifier', () => notifier.close());
+  const opened = await openAuthenticator({
+    auth: config.auth,
+    secure: tls.tls !== null,
+    allowedOrigins: config.server.allowedOrigins,
+    env,
+    warn: (message) => log.warn({ module: 'auth' }, message),
+  });
+  if (!opened.ok) {
+    log.fatal({ module: 'auth' }, opened.error);
+    await started.unwind(SHUTDOWN_DEADLINE_MS, log);
+    return EXIT_FATAL;
+  }
+  const { authenticator, firstRunToken } = opened.value;
+  started.push('auth', () => authenticator.close());
+  const hub = new FrameHub();
+  const capture = new CaptureController(hub, config.video.idleSeconds, moduleLogger(log, 'capture'));
+  const server = new WscamServer({
+    config,
+    hub,
+    capture,
+    authenticator,
+    webRoot: WEB_ROOT,
+    hello: () => helloFor(config),
+    log: moduleLogger(log, 'http'),
+    tls: tls.tls,
+  });
+  await reportFfmpeg(config, log);
+  let address;
+  try {
+    capture.attach(createCaptureSources(config, capture.listeners, log));
+    started.push('capture', () => capture.stop());
+    address = await server.listen();
+    started.push('server', () => server.close());
+  } catch (error) {
+    log.fatal({ err: (error as Error).message }, 'cannot start');
+    await started.unwind(SHUTDOWN_DEADLINE_MS, log);
+    return EXIT_FATAL;
+  }
+  const scheme = tls.tls ? 'https' : 'http';
+  log.info({ url: listeningUrl(scheme, address) }, 'listening');
+  authenticator.onSessionEnded((sessionId) => server.closeSession(sessionId));
+  if (config.auth.disabled) log.warn('auth.disabled is true: anyone who reaches this port can watch');
+  if (firstRunToken) {
+    const shown = viewerUrl(scheme, address, firstRunToken.token);
+    if (shown.problem) log.warn(shown.problem);
+    // The one log line allowed to carry a token (CONTRACT.md, Auth); no redaction path matches viewerUrl.
+    log.info({ viewerUrl: shown.url }, 'open the viewer');
+  }
+
+  const currentStatus = () => serviceStatus(hub.viewerCount, capture.health());
+  notifier.ready(currentStatus());
+  const onViewers = () => notifier.status(currentStatus());
+  hub.on('viewers', onViewers);
+  const statusPoll = setInterval(onViewers, STATUS_POLL_MS);
+  statusPoll.unref();
+  started.push('status updates', () => {
+    clearInterval(statusPoll);
+    hub.off('viewers', onViewers);
+  });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    handleSignals(
+      {
+        stop: (signal) => {
+          if (stopping) {
+            log.info({ signal }, 'already stopping');
+            return;
+          }
+          stopping = true;
+          log.info({ signal }, 'stopping');
+          notifier.stopping();
+          void started.unwind(SHUTDOWN_DEADLINE_MS, log).then((finished) => {
+            if (finished) log.info('stopped');
+            else log.warn('shutdown took too long, exiting anyway');
+            resolve(EXIT_OK);
+          });
+        },
+        reload: () => log.warn('SIGHUP: reload is not built yet'),
+      },
+      log,
+    );
+  });
+}
+
+// Sources look ffmpeg up again at every start, so installing it later heals them; say it loudly now.
+async function reportFfmpeg(config: Config, log: Logger): Promise<void> {
+  const usesFfmpeg = config.video.source !== 'test' || (config.audio.enabled && config.audio.source !== 'test');
+  if (!usesFfmpeg) return;
+  const ffmpeg = await resolveFfmpeg(config.ffmpeg.path);
+  if (ffmpeg.ok) log.info({ module: 'capture', ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
+  else log.error({ module: 'capture' }, ffmpeg.error);
+}
