@@ -5,7 +5,6 @@ import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CaptureController } from './capture/capture-controller.js';
-import { createCaptureSources } from './capture/create.js';
 import { resolveFfmpeg } from './capture/ffmpeg-path.js';
 import { chooseConfigPath, loadConfig, readConfigFile } from './config/load.js';
 import { LOG_LEVELS, type Config } from './config/schema.js';
@@ -143,7 +142,7 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   }
   const { authenticator, firstRunToken } = opened.value;
   const hub = new FrameHub();
-  const capture = new CaptureController(hub, config.video.idleSeconds, moduleLogger(log, 'capture'));
+  const capture = new CaptureController({ hub, config, log });
   const server = new WscamServer({
     config,
     hub,
@@ -163,7 +162,7 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   }
   let address;
   try {
-    capture.attach(createCaptureSources(config, capture.listeners, log));
+    await capture.start();
     address = await server.listen();
   } catch (error) {
     log.fatal({ err: (error as Error).message }, 'cannot start');
