@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { openAuthenticator } from '../auth/open-authenticator.js';
 import { CaptureController } from '../capture/capture-controller.js';
-import { createCaptureSources } from '../capture/create.js';
 import { resolveFfmpeg } from '../capture/ffmpeg-path.js';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -74,7 +73,7 @@ async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promi
   const { authenticator, firstRunToken } = opened.value;
   started.push('auth', () => authenticator.close());
   const hub = new FrameHub();
-  const capture = new CaptureController(hub, config.video.idleSeconds, moduleLogger(log, 'capture'));
+  const capture = new CaptureController({ hub, config, log });
   const server = new WscamServer({
     config,
     hub,
@@ -88,8 +87,8 @@ async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promi
   await reportFfmpeg(config, log);
   let address;
   try {
-    capture.attach(createCaptureSources(config, capture.listeners, log));
     started.push('capture', () => capture.stop());
+    await capture.start();
     address = await server.listen();
     started.push('server', () => server.close());
   } catch (error) {
