@@ -13,7 +13,8 @@ import { readTls } from '../tls.js';
 import { listeningUrl, viewerUrl } from '../viewer-url.js';
 import { NOTIFY_VARIABLES, openServiceNotifier } from './service-notifier.js';
 import { serviceStatus } from './service-status.js';
-import { handleSignals } from './signals.js';
+import { createReloader } from './reload.js';
+import { handleSignals, type StopSignal } from './signals.js';
 import { StopStack } from './stop-stack.js';
 
 /** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
@@ -45,11 +46,20 @@ export async function runDaemon(source: DaemonSource, env: NodeJS.ProcessEnv): P
   const notifyEnv = { ...env };
   // like sd_notify's unset_environment: ffmpeg and other children must not talk to systemd as us
   for (const name of NOTIFY_VARIABLES) delete process.env[name];
-  return serve(loaded.config, log, notifyEnv);
+  return serve(source, loaded.config, log, notifyEnv);
 }
 
 /** Starts notifier → auth → hub → capture → server in order and stops them in reverse on SIGTERM/SIGINT. */
-async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promise<number> {
+async function serve(source: DaemonSource, config: Config, log: Logger, env: NodeJS.ProcessEnv): Promise<number> {
+  // what runs now: the startup config, then whatever reloads could apply
+  let running = config;
+  // Signals are answered from the first moment; a stop asked for while starting runs once started.
+  let stopRequest: StopSignal | undefined;
+  let stop = (signal: StopSignal) => {
+    stopRequest ??= signal;
+  };
+  let reload = () => log.info('SIGHUP while starting: the config just read is the one used');
+  handleSignals({ stop: (signal) => stop(signal), reload: () => reload() }, log);
   const tls = readTls(config.server.tls);
   if (!tls.ok) {
     log.fatal(tls.error);
@@ -70,7 +80,7 @@ async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promi
     await started.unwind(SHUTDOWN_DEADLINE_MS, log);
     return EXIT_FATAL;
   }
-  const { authenticator, firstRunToken } = opened.value;
+  const { authenticator, firstRunToken, stateDir } = opened.value;
   started.push('auth', () => authenticator.close());
   const hub = new FrameHub();
   const capture = new CaptureController({ hub, config, log });
@@ -80,7 +90,7 @@ async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promi
     capture,
     authenticator,
     webRoot: WEB_ROOT,
-    hello: () => helloFor(config),
+    hello: () => helloFor(running),
     log: moduleLogger(log, 'http'),
     tls: tls.tls,
   });
@@ -100,12 +110,27 @@ async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promi
   log.info({ url: listeningUrl(scheme, address) }, 'listening');
   authenticator.onSessionEnded((sessionId) => server.closeSession(sessionId));
   if (config.auth.disabled) log.warn('auth.disabled is true: anyone who reaches this port can watch');
-  if (firstRunToken) {
-    const shown = viewerUrl(scheme, address, firstRunToken.token);
+  const showViewerUrl = (token: string) => {
+    const shown = viewerUrl(scheme, address, token);
     if (shown.problem) log.warn(shown.problem);
     // The one log line allowed to carry a token (CONTRACT.md, Auth); no redaction path matches viewerUrl.
     log.info({ viewerUrl: shown.url }, 'open the viewer');
-  }
+  };
+  if (firstRunToken) showViewerUrl(firstRunToken.token);
+  const reloader = createReloader({
+    source,
+    capture,
+    authenticator,
+    server,
+    stateDir,
+    log: moduleLogger(log, 'reload'),
+    running: () => running,
+    setRunning: (applied) => {
+      running = applied;
+    },
+    showViewerUrl,
+  });
+  started.push('config reload', () => reloader.settled());
 
   const currentStatus = () => serviceStatus(hub.viewerCount, capture.health());
   notifier.ready(currentStatus());
@@ -120,26 +145,25 @@ async function serve(config: Config, log: Logger, env: NodeJS.ProcessEnv): Promi
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    handleSignals(
-      {
-        stop: (signal) => {
-          if (stopping) {
-            log.info({ signal }, 'already stopping');
-            return;
-          }
-          stopping = true;
-          log.info({ signal }, 'stopping');
-          notifier.stopping();
-          void started.unwind(SHUTDOWN_DEADLINE_MS, log).then((finished) => {
-            if (finished) log.info('stopped');
-            else log.warn('shutdown took too long, exiting anyway');
-            resolve(EXIT_OK);
-          });
-        },
-        reload: () => log.warn('SIGHUP: reload is not built yet'),
-      },
-      log,
-    );
+    stop = (signal) => {
+      if (stopping) {
+        log.info({ signal }, 'already stopping');
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      notifier.stopping();
+      void started.unwind(SHUTDOWN_DEADLINE_MS, log).then((finished) => {
+        if (finished) log.info('stopped');
+        else log.warn('shutdown took too long, exiting anyway');
+        resolve(EXIT_OK);
+      });
+    };
+    reload = () => {
+      if (stopping) log.info('stopping: SIGHUP ignored');
+      else reloader.reload();
+    };
+    if (stopRequest) stop(stopRequest);
   });
 }
 

@@ -29,8 +29,10 @@ export const IGNORED_SIGNALS = [
 /** A signal flood must not flood the journal: one line per signal name per interval. */
 const IGNORED_LOG_INTERVAL_MS = 10_000;
 
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
 export interface SignalHandlers {
-  stop(signal: (typeof STOP_SIGNALS)[number]): void;
+  stop(signal: StopSignal): void;
   reload(): void;
 }
 
