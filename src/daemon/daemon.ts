@@ -12,15 +12,13 @@ import { createRootLogger, moduleLogger, type Logger } from '../log.js';
 import { readTls } from '../tls.js';
 import { listeningUrl, viewerUrl } from '../viewer-url.js';
 import { NOTIFY_VARIABLES, openServiceNotifier } from './service-notifier.js';
-import { serviceStatus } from './service-status.js';
+import { reportReadyAndStatus } from './service-status.js';
 import { createReloader } from './reload.js';
 import { handleSignals, type StopSignal } from './signals.js';
 import { StopStack } from './stop-stack.js';
 
 /** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
 export const SHUTDOWN_DEADLINE_MS = 4500;
-/** How often STATUS= is recomputed (and sent only when it changed), besides every viewer change. */
-const STATUS_POLL_MS = 1000;
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /** Where the daemon's config comes from: the file (re-read on reload) and the command-line overrides. */
@@ -131,17 +129,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     showViewerUrl,
   });
   started.push('config reload', () => reloader.settled());
-
-  const currentStatus = () => serviceStatus(hub.viewerCount, capture.health());
-  notifier.ready(currentStatus());
-  const onViewers = () => notifier.status(currentStatus());
-  hub.on('viewers', onViewers);
-  const statusPoll = setInterval(onViewers, STATUS_POLL_MS);
-  statusPoll.unref();
-  started.push('status updates', () => {
-    clearInterval(statusPoll);
-    hub.off('viewers', onViewers);
-  });
+  started.push('status updates', reportReadyAndStatus(notifier, hub, capture));
 
   return new Promise<number>((resolve) => {
     let stopping = false;
