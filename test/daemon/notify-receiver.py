@@ -2,7 +2,8 @@
 
 usage: python3 notify-receiver.py SOCKET_PATH
 Prints {"bound": true} once bound, then one JSON line per datagram: {"pid": sender pid from
-SCM_CREDENTIALS (how systemd attributes a message to a unit), "message": text}. Exits when its
+SCM_CREDENTIALS (how systemd attributes a message to a unit), "at": monotonic seconds when it
+arrived, "message": text}. Exits when its
 parent dies or after MAX_SECONDS, so a failed test leaves nothing running.
 """
 import json
@@ -33,7 +34,8 @@ def main():
         for level, kind, data in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
                 pid = struct.unpack('=iII', data[:12])[0]
-        print(json.dumps({'pid': pid, 'message': message.decode('utf-8', 'replace')}), flush=True)
+        at = time.monotonic()
+        print(json.dumps({'pid': pid, 'at': at, 'message': message.decode('utf-8', 'replace')}), flush=True)
 
 
 main()

@@ -11,6 +11,8 @@ export function pythonHelper(name: string): string {
 
 export interface NotifyMessage {
   pid: number | null;
+  /** Arrival time on the receiver's monotonic clock, in seconds. */
+  at: number;
   message: string;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { TestViewer } from '../helpers/ws-viewer.js';
@@ -61,6 +62,31 @@ describe('sd_notify on a real NOTIFY_SOCKET', () => {
     const afterStopping = receiver.messages.slice(receiver.messages.indexOf(stopping) + 1);
     assert.deepEqual(afterStopping.filter((m) => m.message === 'WATCHDOG=1'), [], 'the watchdog stops with STOPPING=1');
   });
+});
+
+test('WATCHDOG=1 comes from the event loop: while the loop is blocked no ping goes out, after it they resume', async () => {
+  const receiver = await NotifyReceiver.start();
+  const preload = fileURLToPath(new URL('./block-loop-on-sigwinch.js', import.meta.url));
+  const blockMs = 1500;
+  // a ping every 50 ms
+  const daemon = await startDaemon({
+    config: SMALL,
+    env: { NOTIFY_SOCKET: receiver.path, WATCHDOG_USEC: '100000', NODE_OPTIONS: `--import=${preload}`, BLOCK_LOOP_MS: String(blockMs) },
+  });
+  const pings = () => receiver.messages.filter((m) => m.message === 'WATCHDOG=1');
+  try {
+    await receiver.waitForCount((m) => m.message === 'WATCHDOG=1', 3, 15000, 'WATCHDOG=1');
+    const before = pings().length;
+    daemon.child.kill('SIGWINCH');
+    await receiver.waitForCount((m) => m.message === 'WATCHDOG=1', before + 3, 15000, 'WATCHDOG=1 after the block');
+    const times = pings().map((m) => m.at);
+    const longestGapMs = Math.max(...times.slice(1).map((at, i) => (at - times[i]!) * 1000));
+    // a pinger outside the event loop (a thread, a child) would have kept its 50 ms pace through the block
+    assert.ok(longestGapMs >= blockMs * 0.8, `longest gap between pings ${Math.round(longestGapMs)} ms`);
+  } finally {
+    await daemon.stop();
+    receiver.stop();
+  }
 });
 
 test('outside systemd nothing is sent and koffi is never loaded', async () => {
