@@ -74,21 +74,28 @@ const UNKNOWN_ADDRESS = 'unknown';
 
 /** The one place that decides access: cookies, bearer and query tokens, logins, logouts and the Origin rule. */
 export class Authenticator {
-  private readonly tokens: BearerTokens;
+  private tokens = new BearerTokens([]);
   private readonly usersByName = new Map<string, string>();
   private readonly throttle: LoginThrottle;
   private readonly stampOf = (subject: string): string | undefined => this.credentialStamp(subject);
 
   constructor(private readonly options: AuthenticatorOptions) {
-    const tokens = [...options.auth.tokens];
-    if (options.firstRunToken !== undefined) tokens.push(options.firstRunToken);
-    this.tokens = new BearerTokens(tokens);
-    // the first entry wins when a username is listed twice
-    for (const user of options.auth.users) {
-      if (!this.usersByName.has(user.username)) this.usersByName.set(user.username, user.passwordHash);
-    }
+    this.replaceCredentials(options.auth.users, options.auth.tokens, options.firstRunToken);
     this.throttle = options.throttle ?? new LoginThrottle();
     if (!options.auth.disabled && !options.sessions) throw new TypeError('Authenticator: a session store is needed');
+  }
+
+  /**
+   * Puts users and tokens in place (at start, and when a reload changed them). Sessions of a removed
+   * user or token, or of a changed password, stop validating at their next request.
+   */
+  replaceCredentials(users: AuthSettings['users'], tokens: AuthSettings['tokens'], firstRunToken?: string): void {
+    this.tokens = new BearerTokens(firstRunToken === undefined ? tokens : [...tokens, firstRunToken]);
+    this.usersByName.clear();
+    // the first entry wins when a username is listed twice
+    for (const user of users) {
+      if (!this.usersByName.has(user.username)) this.usersByName.set(user.username, user.passwordHash);
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
-import type { Logger } from '../log.js';
+import type { Config } from '../config/schema.js';
+import { moduleLogger, type Logger } from '../log.js';
 import type { FrameHub } from '../hub/frame-hub.js';
-import type { CaptureSources, SourceListeners } from './create.js';
-import type { CapturedChunk, SourceState } from './source.js';
+import { ChunkKind } from '../protocol/header.js';
+import { createCaptureSources, type CaptureSourceFactory, type CaptureSources } from './create.js';
+import type { CapturedChunk, Lifecycle, SourceState } from './source.js';
 
 /** What /healthz and /metrics report about one source. */
 export interface SourceHealth {
@@ -45,12 +47,26 @@ class SourceStats {
   }
 }
 
+export interface CaptureControllerOptions {
+  hub: FrameHub;
+  config: Config;
+  /** The root logger: the controller logs as module "capture", the sources as "video" and "audio". */
+  log: Logger;
+  /** Builds the sources for a config; the default is the configured video and audio capture. */
+  createSources?: CaptureSourceFactory;
+}
+
 /**
- * Runs capture on demand: starts the sources for the first viewer (or snapshot) and stops them
- * idleSeconds after the last one leaves, so a board does no capture work while nobody watches.
+ * Runs capture on demand: builds the configured sources, starts them for the first viewer (or snapshot)
+ * and stops them idleSeconds after the last one leaves, so a board does no capture work while nobody watches.
+ * reconfigure() swaps the sources for a new config while viewers stay attached to the hub.
  */
-export class CaptureController {
-  readonly listeners: SourceListeners;
+export class CaptureController implements Lifecycle {
+  private readonly hub: FrameHub;
+  private readonly rootLog: Logger;
+  private readonly log: Logger;
+  private readonly createSources: CaptureSourceFactory;
+  private config: Config;
   private sources: CaptureSources | undefined;
   private readonly videoStats = new SourceStats();
   private readonly audioStats = new SourceStats();
@@ -58,23 +74,60 @@ export class CaptureController {
   private holds = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** start, stop, reconfigure and demand changes run one after another, never interleaved. */
+  private queue: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly hub: FrameHub,
-    private readonly idleSeconds: number,
-    private readonly log: Logger,
-  ) {
-    this.listeners = {
-      video: { chunk: (chunk) => this.onChunk(this.videoStats, chunk), state: (state) => this.videoStats.onState(state) },
-      audio: { chunk: (chunk) => this.onChunk(this.audioStats, chunk), state: (state) => this.audioStats.onState(state) },
-    };
-    hub.on('viewers', () => this.onDemandChanged());
+  constructor(options: CaptureControllerOptions) {
+    this.hub = options.hub;
+    this.config = options.config;
+    this.rootLog = options.log;
+    this.log = moduleLogger(options.log, 'capture');
+    this.createSources = options.createSources ?? createCaptureSources;
+    this.hub.on('viewers', () => this.onDemandChanged());
   }
 
-  /** Hands over the sources built with `listeners`; with idleSeconds 0 capture runs from now on. */
-  attach(sources: CaptureSources): void {
-    this.sources = sources;
-    if (this.idleSeconds === 0 || this.demand() > 0) this.startCapture();
+  /** Builds the sources; with idleSeconds 0, or viewers already waiting, capture runs from now on. */
+  start(): Promise<void> {
+    return this.serial(async () => {
+      if (this.sources) return;
+      this.sources = this.build(this.config);
+      await this.startIfWanted();
+    });
+  }
+
+  /**
+   * Stops the current sources, builds new ones from `config` and starts them again if there is demand.
+   * Viewers stay attached to the hub throughout. A factory that throws leaves the old sources as they were.
+   */
+  reconfigure(config: Config): Promise<void> {
+    return this.serial(async () => {
+      const next = this.build(config);
+      const previous = this.sources;
+      this.config = config;
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      if (previous) {
+        this.log.info('capture reconfigured: restarting sources');
+        await this.stopSources(previous);
+      }
+      // Chunks kept from the old sources may be of the old format, which new viewers' hello no longer says.
+      this.hub.forgetLatest();
+      this.running = false;
+      this.sources = next;
+      await this.startIfWanted();
+    });
+  }
+
+  /** Stops capture; start() builds fresh sources again. */
+  stop(): Promise<void> {
+    return this.serial(async () => {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      const sources = this.sources;
+      if (sources && this.running) await this.stopSources(sources);
+      this.running = false;
+      this.sources = undefined;
+    });
   }
 
   /** A short-lived consumer such as a snapshot request holds capture running while it waits. */
@@ -99,9 +152,25 @@ export class CaptureController {
     return { video: this.videoStats.health(now), audio: this.sources?.audio ? this.audioStats.health(now) : null };
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    await this.stopCapture();
+  private serial(step: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Sources whose events count only while they are the current ones, so a replaced source cannot report. */
+  private build(config: Config): CaptureSources {
+    const current = (): boolean => this.sources === built;
+    const listen = (stats: SourceStats) => ({
+      chunk: (chunk: CapturedChunk) => current() && this.onChunk(stats, chunk),
+      state: (state: SourceState) => current() && stats.onState(state),
+    });
+    const built: CaptureSources = this.createSources(config, { video: listen(this.videoStats), audio: listen(this.audioStats) }, this.rootLog);
+    return built;
+  }
+
+  private idleSeconds(): number {
+    return this.config.video.idleSeconds;
   }
 
   private demand(): number {
@@ -112,28 +181,34 @@ export class CaptureController {
     if (this.demand() > 0) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
-      this.startCapture();
-    } else if (this.idleSeconds > 0 && this.running && !this.idleTimer) {
+      void this.serial(() => this.startIfWanted());
+    } else if (this.idleSeconds() > 0 && this.running && !this.idleTimer) {
+      const idleSeconds = this.idleSeconds();
       this.idleTimer = setTimeout(() => {
         this.idleTimer = undefined;
-        this.log.info({ idleSeconds: this.idleSeconds }, 'no viewers: capture stopped');
-        void this.stopCapture();
-      }, this.idleSeconds * 1000);
+        void this.serial(() => this.stopForIdle(idleSeconds));
+      }, idleSeconds * 1000);
     }
   }
 
-  private startCapture(): void {
-    if (this.running || !this.sources) return;
+  private async startIfWanted(): Promise<void> {
+    const sources = this.sources;
+    if (this.running || !sources || (this.idleSeconds() > 0 && this.demand() === 0)) return;
     this.running = true;
     this.log.info('capture started');
-    this.sources.video.start();
-    this.sources.audio?.start();
+    await Promise.all([sources.video.start(), sources.audio?.start()]);
   }
 
-  private async stopCapture(): Promise<void> {
-    if (!this.running || !this.sources) return;
+  private async stopForIdle(idleSeconds: number): Promise<void> {
+    // A viewer may have come while this step waited its turn.
+    if (!this.running || !this.sources || this.demand() > 0) return;
+    this.log.info({ idleSeconds }, 'no viewers: capture stopped');
     this.running = false;
-    await Promise.all([this.sources.video.stop(), this.sources.audio?.stop()]);
+    await this.stopSources(this.sources);
+  }
+
+  private async stopSources(sources: CaptureSources): Promise<void> {
+    await Promise.all([sources.video.stop(), sources.audio?.stop()]);
     this.hub.forgetLatest();
   }
 

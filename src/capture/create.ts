@@ -15,12 +15,15 @@ export interface SourceListeners {
   audio: SourceListener;
 }
 
+/** Builds the sources for a config; the CaptureController calls it at start and at every reconfigure. */
+export type CaptureSourceFactory = (config: Config, listeners: SourceListeners, log: Logger) => CaptureSources;
+
 /** Builds the configured video and audio sources; the one place that switches on `source`. */
-export function createCaptureSources(config: Config, listeners: SourceListeners, log: Logger): CaptureSources {
+export const createCaptureSources: CaptureSourceFactory = (config, listeners, log) => {
   const video = createVideoSource(config, listeners.video, log);
   const audio = config.audio.enabled ? createAudioSource(config, listeners.audio, log) : null;
   return { video, audio };
-}
+};
 
 function createVideoSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {
   switch (config.video.source) {

@@ -97,7 +97,7 @@ export class FfmpegSupervisor {
     return this.child?.pid;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.wanted) return;
     this.wanted = true;
     this.generation += 1;

@@ -60,12 +60,12 @@ export class FfmpegVideoSource extends SupervisedSource {
     });
   }
 
-  override start(): void {
+  override start(): Promise<void> {
     if (this.noSignalTimer === null) {
       this.lastRealFrameAt = performance.now();
       this.noSignalTimer = setInterval(() => this.maybePublishNoSignal(), this.noSignalIntervalMs);
     }
-    super.start();
+    return super.start();
   }
 
   override async stop(): Promise<void> {

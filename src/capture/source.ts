@@ -22,11 +22,17 @@ export interface SourceListener {
   state(state: SourceState): void;
 }
 
-/** A video or audio source. start/stop may be called repeatedly (capture runs on demand). */
-export interface CaptureSource {
-  readonly name: 'video' | 'audio';
-  start(): void;
+/** Anything capture starts and stops; both may be called repeatedly (capture runs on demand). */
+export interface Lifecycle {
+  /** Resolves once starting is under way (a child spawned or its retry scheduled), not at the first chunk. */
+  start(): Promise<void>;
+  /** Resolves once everything the thing ran (children, timers) has ended. */
   stop(): Promise<void>;
+}
+
+/** A video or audio source. */
+export interface CaptureSource extends Lifecycle {
+  readonly name: 'video' | 'audio';
   readonly state: SourceState;
 }
 

@@ -20,8 +20,8 @@ export abstract class SupervisedSource implements CaptureSource {
     return this.supervisor.pid;
   }
 
-  start(): void {
-    this.supervisor.start();
+  start(): Promise<void> {
+    return this.supervisor.start();
   }
 
   stop(): Promise<void> {

@@ -75,7 +75,7 @@ export class SyntheticVideoSource implements CaptureSource {
     this.ticker = new SteadyTicker(1000 / config.fps, () => this.emitFrame());
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
     this.setState({ status: 'starting' });
@@ -149,7 +149,7 @@ export class SyntheticAudioSource implements CaptureSource {
     log.debug({ sampleRate, channels }, 'test tone ready');
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.state.status === 'running') return;
     this.state = { status: 'running' };
     this.listener.state(this.state);

@@ -256,6 +256,11 @@ export class WscamServer {
     });
   }
 
+  /** Sends every WebSocket viewer a new hello, when a reload changed the streams' format. */
+  announceHello(hello: HelloMessage): void {
+    for (const viewer of this.viewers) viewer.sendHello(hello);
+  }
+
   /** Closes every WebSocket of a session that logged out. */
   closeSession(sessionId: string): void {
     for (const viewer of this.viewers) {

@@ -23,9 +23,9 @@ export class ViewerConnection {
   private video = true;
   private audio = true;
   /** Opus captures also deliver PCM, so a viewer may switch to PCM; a PCM capture has no Opus. */
-  private audioKind: ChunkKind;
+  private audioKind: ChunkKind = ChunkKind.Pcm;
   private readonly viewer: HubViewer;
-  private readonly capturesOpus: boolean;
+  private capturesOpus = false;
   private alive = true;
   private messageWindowStart = 0;
   private messagesInWindow = 0;
@@ -39,9 +39,7 @@ export class ViewerConnection {
     private readonly log: Logger,
     onClosed: (connection: ViewerConnection) => void,
   ) {
-    this.audioKind = hello.audio?.codec === 'opus' ? ChunkKind.Opus : ChunkKind.Pcm;
-    this.capturesOpus = this.audioKind === ChunkKind.Opus;
-    ws.send(JSON.stringify(hello));
+    this.sendHello(hello);
     this.viewer = hub.attach({
       // The raw socket's queue is what ws.bufferedAmount reports without permessage-deflate, read directly.
       bufferedBytes: () => socket.writableLength,
@@ -64,6 +62,14 @@ export class ViewerConnection {
     const latest = hub.latest(ChunkKind.Jpeg);
     // A new viewer sees the current picture at once instead of waiting for the next frame.
     if (latest) this.viewer.offer(latest);
+  }
+
+  /** Says what the streams are: first thing, and again when a reload changed them (the viewer subscribes anew). */
+  sendHello(hello: HelloMessage): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.audioKind = hello.audio?.codec === 'opus' ? ChunkKind.Opus : ChunkKind.Pcm;
+    this.capturesOpus = this.audioKind === ChunkKind.Opus;
+    this.ws.send(JSON.stringify(hello));
   }
 
   /** Called every heartbeat interval: a viewer that missed the last ping is cut off. */

@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { ChunkKind } from '../../src/protocol/header.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { isWholeJpeg, TestViewer } from '../helpers/ws-viewer.js';
+import { childPids } from './proc-children.js';
 
 const CAMERA = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'];
 const MICROPHONE = ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
 
-/** The ffmpeg children of a process, read from /proc. */
+/** The ffmpeg children of a process. */
 function ffmpegChildren(parentPid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const afterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(afterName[1]) === parentPid && stat.includes('(ffmpeg)')) children.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return children;
+  return childPids(parentPid, 'ffmpeg');
 }
 
 /** Polls an HTTP JSON endpoint until `accept` holds (bounded); the daemon has no push channel for health. */

@@ -34,6 +34,8 @@ export interface DaemonOptions {
   /** Fixed port instead of 0 (e.g. to restart on the same port). */
   port?: number;
   args?: string[];
+  /** A command that runs the daemon's command line, e.g. a sandbox: `[...wrapper, node, main.js, …]`. */
+  wrapper?: string[];
 }
 
 /** Shapes of secrets that must never reach a log line (the first-run viewer URL line excepted). */
@@ -59,9 +61,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const configPath = join(dir, 'config.json');
   const config: ConfigInput = { ...options.config, auth: { disabled: true, ...options.config?.auth } };
   writeFileSync(configPath, JSON.stringify(config));
+  const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
   const child = spawn(
-    process.execPath,
-    [MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
+    command!,
+    [...prefix, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
     { env: { ...process.env, STATE_DIRECTORY: stateDir, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);

@@ -12,6 +12,8 @@ export class TestViewer {
   readonly ws: WebSocket;
   readonly chunks: ReceivedChunk[] = [];
   hello: HelloMessage | undefined;
+  /** Every hello in order: the first, then one per reload that changed the format. */
+  readonly hellos: HelloMessage[] = [];
   closeCode: number | undefined;
   closeReason = '';
   readonly opened: Promise<void>;
@@ -38,6 +40,7 @@ export class TestViewer {
     this.ws.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) {
         this.hello = JSON.parse(data.toString()) as HelloMessage;
+        this.hellos.push(this.hello);
       } else {
         const decoded = decodeHeader(data);
         if (!decoded.ok) throw new Error(decoded.error);
