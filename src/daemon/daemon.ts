@@ -8,7 +8,7 @@ import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from '../exit-codes.js';
 import { helloFor } from '../hello.js';
 import { WscamServer } from '../http/server.js';
 import { FrameHub } from '../hub/frame-hub.js';
-import { createRootLogger, moduleLogger, type Logger } from '../log.js';
+import { createRootLogger, moduleLogger, VIEWER_URL_FIELD, type Logger } from '../log.js';
 import { readTls } from '../tls.js';
 import { listeningUrl, viewerUrl } from '../viewer-url.js';
 import { NOTIFY_VARIABLES, openServiceNotifier } from './service-notifier.js';
@@ -111,8 +111,8 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
   const showViewerUrl = (token: string) => {
     const shown = viewerUrl(scheme, address, token);
     if (shown.problem) log.warn(shown.problem);
-    // The one log line allowed to carry a token (CONTRACT.md, Auth); no redaction path matches viewerUrl.
-    log.info({ viewerUrl: shown.url }, 'open the viewer');
+    // The one log line allowed to carry a token (docs/http-api.md, first run); the redaction skips this field.
+    log.info({ [VIEWER_URL_FIELD]: shown.url }, 'open the viewer');
   };
   if (firstRunToken) showViewerUrl(firstRunToken.token);
   const reloader = createReloader({
