@@ -176,7 +176,7 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   authenticator.onSessionEnded((sessionId) => server.closeSession(sessionId));
   if (config.auth.disabled) log.warn('auth.disabled is true: anyone who reaches this port can watch');
   if (firstRunToken) {
-    // The one log line allowed to carry a token (CONTRACT.md, Auth); no redaction path matches viewerUrl.
+    // The one log line allowed to carry a token (docs/http-api.md, Credentials); no redaction path matches viewerUrl.
     const viewerUrl = `${scheme}://${viewerHost(address.address, shownHost)}:${address.port}/?token=${firstRunToken.token}`;
     log.info({ viewerUrl }, 'open the viewer');
   }
