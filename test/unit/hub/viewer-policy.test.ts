@@ -1,49 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SharedChunk } from '../../../src/hub/shared-chunk.js';
-import { AUDIO_BUFFER_BUDGET, HubViewer, type ViewerSink } from '../../../src/hub/viewer.js';
+import { AUDIO_BUFFER_BUDGET, HubViewer } from '../../../src/hub/viewer.js';
 import { ChunkKind } from '../../../src/protocol/header.js';
-
-/** A transport the test drives: it says how much is queued, records writes, and drains on command. */
-class TestSink implements ViewerSink {
-  queued = 0;
-  readonly written: SharedChunk[] = [];
-  readonly wanted = new Set<ChunkKind>([ChunkKind.Jpeg, ChunkKind.Pcm]);
-  private drainCallbacks: Array<() => void> = [];
-
-  bufferedBytes(): number {
-    return this.queued;
-  }
-
-  write(chunk: SharedChunk): void {
-    this.written.push(chunk);
-    this.queued += chunk.byteLength;
-  }
-
-  wants(kind: ChunkKind): boolean {
-    return this.wanted.has(kind);
-  }
-
-  whenDrained(callback: () => void): void {
-    this.drainCallbacks.push(callback);
-  }
-
-  get drainRequests(): number {
-    return this.drainCallbacks.length;
-  }
-
-  /** The kernel took everything: the queue empties and the drain callbacks run once. */
-  drain(): void {
-    this.queued = 0;
-    const callbacks = this.drainCallbacks;
-    this.drainCallbacks = [];
-    for (const callback of callbacks) callback();
-  }
-
-  sequences(kind: ChunkKind): number[] {
-    return this.written.filter((chunk) => chunk.kind === kind).map((chunk) => chunk.sequence);
-  }
-}
+import { TestSink } from '../../helpers/test-sink.js';
 
 const frame = (sequence: number, bytes = 1000) => new SharedChunk(ChunkKind.Jpeg, sequence, sequence * 66_000, Buffer.alloc(bytes, 0xab));
 const pcm = (sequence: number) => new SharedChunk(ChunkKind.Pcm, sequence, sequence * 20_000, Buffer.alloc(1920));
@@ -145,7 +105,6 @@ test('unwanted kinds are never written, and a waiting chunk whose kind is unsubs
 
 test('PCM and Opus sequences count apart: switching codec does not hold back the other kind', () => {
   const sink = new TestSink();
-  sink.wanted.add(ChunkKind.Opus);
   const { viewer } = viewerOn(sink);
   viewer.offer(pcm(500));
   sink.drain();
