@@ -14,7 +14,7 @@ import { median } from './stats.js';
 /**
  * `npm run bench`: the same load (fast + stalled viewers in a separate process) against three
  * servers in turn, each its own process: wscam, the `ws` baseline and the node:net floor.
- * See bench/README.md and shared/BENCHMARK.md.
+ * What it measures and the targets: docs/benchmark.md.
  */
 
 type ServerName = 'wscam' | 'floor' | 'baseline';
@@ -46,7 +46,7 @@ const PROFILES = {
   audio: { clients: 200, stalled: 20, fps: 15, size: '640x480', audio: true },
 } as const;
 
-/** Targets of shared/BENCHMARK.md. */
+/** The targets of docs/benchmark.md. */
 const TARGETS = {
   deliveredFraction: 0.99,
   p99LatencyMs: 15,

@@ -1,4 +1,4 @@
-/** Name of the session cookie (CONTRACT.md, POST /api/login). */
+/** Name of the session cookie (docs/http-api.md, POST /api/login). */
 export const SESSION_COOKIE = 'wscam_session';
 
 // Longer Cookie headers are ignored rather than parsed: no browser sends one for this site.

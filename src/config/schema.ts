@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isValidPasswordHash } from '../auth/password.js';
 
-/** Every config key of shared/CONTRACT.md with its default; unknown keys are an error at every level. */
+/** Every config key with its default (documented in docs/config.md); unknown keys are an error at every level. */
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 

@@ -111,7 +111,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
   const showViewerUrl = (token: string) => {
     const shown = viewerUrl(scheme, address, token);
     if (shown.problem) log.warn(shown.problem);
-    // The one log line allowed to carry a token (docs/http-api.md, first run); the redaction skips this field.
+    // The one log line allowed to carry a token (docs/http-api.md, Credentials); the redaction skips this field.
     log.info({ [VIEWER_URL_FIELD]: shown.url }, 'open the viewer');
   };
   if (firstRunToken) showViewerUrl(firstRunToken.token);

@@ -1,5 +1,5 @@
 /**
- * The 16-byte binary header in front of every media message on /ws (see shared/CONTRACT.md).
+ * The 16-byte binary header in front of every media message on /ws (see docs/protocol.md).
  * Plain TypeScript on Uint8Array/DataView so the server and the browser viewer share this one file.
  */
 

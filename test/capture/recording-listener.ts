@@ -1,46 +1,27 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { CapturedChunk, SourceListener, SourceState } from '../../src/capture/source.js';
+import { Waits } from '../helpers/wait.js';
 
 /** A SourceListener that records everything and lets a test await a condition, with a bound. */
 export class RecordingListener implements SourceListener {
   readonly chunks: CapturedChunk[] = [];
   readonly states: SourceState[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new Waits();
 
   chunk(chunk: CapturedChunk): void {
     this.chunks.push(chunk);
-    this.notify();
+    this.waits.wake();
   }
 
   state(state: SourceState): void {
     this.states.push(state);
-    this.notify();
+    this.waits.wake();
   }
 
   /** Resolves once `condition` holds (checked now and after every event); rejects after `timeoutMs`. */
   until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; states: ${JSON.stringify(this.states)}`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-    });
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    return this.waits.until(condition, { timeoutMs, what, detail: () => `states: ${JSON.stringify(this.states)}` }).then(() => undefined);
   }
 }
 

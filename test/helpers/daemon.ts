@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { Waits } from './wait.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -70,7 +71,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   running.add(child);
   let output = '';
   const lines: Array<Record<string, unknown>> = [];
-  const listeners = new Set<() => void>();
+  const waits = new Waits();
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
     output += text;
@@ -84,7 +85,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         lines.push({ msg: part });
       }
     }
-    for (const listener of listeners) listener();
+    waits.wake();
   });
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
     output += text;
@@ -92,33 +93,17 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
       running.delete(child);
-      for (const listener of listeners) listener();
+      waits.wake();
       resolve({ code, signal });
     });
   });
 
   const waitForLog = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 15000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const check = () => {
-        const found = lines.find(match);
-        if (found) {
-          cleanup();
-          resolve(found);
-        } else if (child.exitCode !== null || child.signalCode !== null) {
-          cleanup();
-          reject(new Error(`daemon exited before the expected log line; output:\n${output}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out waiting for a log line; output:\n${output}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
+    waits.until(() => lines.find(match), {
+      timeoutMs,
+      what: 'the expected log line',
+      abandon: () => (child.exitCode !== null || child.signalCode !== null ? 'daemon exited' : undefined),
+      detail: () => `output:\n${output}`,
     });
 
   const listening = await waitForLog((line) => line.msg === 'listening');

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { decodeHeader, type ChunkHeader } from '../../src/protocol/header.js';
 import type { HelloMessage } from '../../src/protocol/messages.js';
+import { Waits } from './wait.js';
 
 export interface ReceivedChunk extends ChunkHeader {
   payload: Buffer;
@@ -18,7 +19,7 @@ export class TestViewer {
   closeReason = '';
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly listeners = new Set<() => void>();
+  private readonly waits = new Waits();
 
   constructor(url: string, options: WebSocket.ClientOptions = {}) {
     this.ws = new WebSocket(url, { perMessageDeflate: false, ...options });
@@ -32,7 +33,7 @@ export class TestViewer {
       this.ws.once('close', (code, reason) => {
         this.closeCode = code;
         this.closeReason = reason.toString();
-        this.notify();
+        this.waits.wake();
         resolve({ code, reason: this.closeReason });
       });
     });
@@ -46,7 +47,7 @@ export class TestViewer {
         if (!decoded.ok) throw new Error(decoded.error);
         this.chunks.push({ ...decoded.header, payload: data.subarray(decoded.payloadOffset), receivedAtUs: Date.now() * 1000 });
       }
-      this.notify();
+      this.waits.wake();
     });
   }
 
@@ -54,37 +55,19 @@ export class TestViewer {
     return this.chunks.filter((chunk) => chunk.kind === kind);
   }
 
-  /** Resolves when `condition` holds, checked on every message; rejects after timeoutMs. */
+  /** Resolves when `condition` holds, checked on every message; rejects after timeoutMs or when the connection closes first. */
   waitFor(condition: () => boolean, timeoutMs = 15000, what = 'condition'): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (condition()) {
-          done();
-          resolve();
-        } else if (this.closeCode !== undefined) {
-          done();
-          reject(new Error(`connection closed (${this.closeCode} ${this.closeReason}) before ${what}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${what}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return this.waits
+      .until(condition, {
+        timeoutMs,
+        what,
+        abandon: () => (this.closeCode === undefined ? undefined : `connection closed (${this.closeCode} ${this.closeReason})`),
+      })
+      .then(() => undefined);
   }
 
   close(): void {
     this.ws.terminate();
-  }
-
-  private notify(): void {
-    for (const listener of this.listeners) listener();
   }
 }
 

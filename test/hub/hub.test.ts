@@ -1,37 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FrameHub } from '../../src/hub/frame-hub.js';
-import type { SharedChunk } from '../../src/hub/shared-chunk.js';
-import type { ViewerSink } from '../../src/hub/viewer.js';
 import { ChunkKind, decodeHeader } from '../../src/protocol/header.js';
-
-/** A transport that holds written bytes until `drain()` — a viewer on a slow link. */
-class SlowLink implements ViewerSink {
-  written: SharedChunk[] = [];
-  queued = 0;
-  video = true;
-  audio = true;
-  bufferedBytes(): number {
-    return this.queued;
-  }
-  write(chunk: SharedChunk): void {
-    this.written.push(chunk);
-    this.queued += chunk.byteLength;
-  }
-  wants(kind: ChunkKind): boolean {
-    return kind === ChunkKind.Jpeg ? this.video : this.audio;
-  }
-  private drained: Array<() => void> = [];
-  whenDrained(callback: () => void): void {
-    this.drained.push(callback);
-  }
-  drain(): void {
-    this.queued = 0;
-    const callbacks = this.drained;
-    this.drained = [];
-    for (const callback of callbacks) callback();
-  }
-}
+import { TestSink as SlowLink } from '../helpers/test-sink.js';
 
 const frame = (size: number) => Buffer.alloc(size, 7);
 
@@ -90,7 +61,7 @@ test('unsubscribed kinds are not sent; the viewer count drives demand', () => {
   const counts: number[] = [];
   hub.on('viewers', (count) => counts.push(count));
   const link = new SlowLink();
-  link.video = false;
+  link.wanted.delete(ChunkKind.Jpeg);
   const viewer = hub.attach(link);
   hub.publish({ kind: ChunkKind.Jpeg, payload: frame(10), captureTimeUs: 1 });
   hub.publish({ kind: ChunkKind.Pcm, payload: frame(10), captureTimeUs: 1 });

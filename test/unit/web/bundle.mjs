@@ -1,0 +1,33 @@
+// Type-checks the unit tests of the viewer's pure modules and bundles each into dist/test/unit/web/.
+// Compiled by the root tsc they would land in dist/web/, the site root the daemon serves and
+// build-web.mjs replaces; a bundle carries the module it tests and leaves the site root alone.
+import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const testDir = fileURLToPath(new URL('.', import.meta.url));
+const outDir = fileURLToPath(new URL('../../../dist/test/unit/web/', import.meta.url));
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const checked = spawnSync(process.execPath, [tsc, '-p', join(testDir, 'tsconfig.json')], { stdio: 'inherit' });
+if (checked.status !== 0) {
+  console.error('test/unit/web: type errors (see above)');
+  process.exit(1);
+}
+
+const entryPoints = (await readdir(testDir)).filter((name) => name.endsWith('.test.ts')).map((name) => join(testDir, name));
+await rm(outDir, { recursive: true, force: true });
+await esbuild.build({
+  entryPoints,
+  outdir: outDir,
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
