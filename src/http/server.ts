@@ -136,11 +136,6 @@ export class WscamServer {
     });
   }
 
-  /** Connected clients by transport, and open sockets, as the registry counts them. */
-  get clientCounts(): ReturnType<ClientRegistry['counts']> {
-    return this.clients.counts();
-  }
-
   /** Ends every viewer with 1001 and every stream, cuts every other socket, and stops listening. */
   async close(): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
