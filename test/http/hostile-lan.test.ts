@@ -166,6 +166,27 @@ describe('MJPEG slots', () => {
   });
 });
 
+describe('MJPEG write timeout', () => {
+  test('an MJPEG client that stops reading is cut after two heartbeats and frees its slot', { timeout: 90_000 }, async () => {
+    // big frames fill the loopback buffers within seconds
+    const daemon = await startGuarded({
+      video: { ...CAMERA, input: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=15'], width: 1280, height: 720, quality: 95 },
+      clients: { heartbeatSeconds: 1 },
+    });
+    try {
+      const socket = await openSocket(daemon.port);
+      socket.pause();
+      socket.write(`GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+      await until(async () => (await clientGauges(daemon, AUTH)).mjpeg === 1, 10000, 'the stream counted');
+      await daemon.waitForLog((line) => line.msg === 'mjpeg viewer stopped reading: cut', 60000);
+      await until(async () => (await clientGauges(daemon, AUTH)).mjpeg === 0, 10000, 'the slot freed');
+      socket.destroy();
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
 describe('MJPEG streams are bound to their session', () => {
   test('logout ends a cookie MJPEG stream; watching keeps the session in use; expiry ends streams and WebSockets', { timeout: 90_000 }, async () => {
     // sessions idle out after 3.6 s and end 8.6 s after login; heartbeats every second
