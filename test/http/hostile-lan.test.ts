@@ -80,6 +80,25 @@ describe('pipelined floods from another host', () => {
       viewer.close();
       const exit = await daemon.stop();
       assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM after the attack exits cleanly, before the helper would SIGKILL');
+      assert.ok(!daemon.logLines().some((line) => line.msg === 'shutdown took too long, exiting anyway'), 'within the shutdown deadline');
+    }
+  });
+});
+
+describe('one request at a time', () => {
+  test('a request pipelined behind one is not answered and the connection closes after the answer; an idle keep-alive connection is closed', { timeout: 60_000 }, async () => {
+    const daemon = await startGuarded();
+    try {
+      const request = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+      const pipelined = await rawExchange(daemon.port, request.repeat(2), 20000);
+      assert.equal(pipelined.match(/^HTTP\/1\.1 /gm)?.length, 1, pipelined);
+      assert.match(pipelined, /^HTTP\/1\.1 200/);
+      const started = Date.now();
+      const keptAlive = await rawExchange(daemon.port, request, 30000);
+      assert.match(keptAlive, /^HTTP\/1\.1 200/);
+      assert.ok(Date.now() - started < 29000, 'closed by the daemon, not by the test timeout');
+    } finally {
+      await daemon.stop();
     }
   });
 });
