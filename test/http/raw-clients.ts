@@ -23,10 +23,14 @@ export function rawExchange(port: number, request: string | Buffer, timeoutMs = 
   });
 }
 
-/** Opens a socket and resolves once it is connected (or closed by the daemon at once). */
+/**
+ * Opens a socket and resolves once it is connected (or closed by the daemon at once). It reads and
+ * drops what arrives, so the daemon closing it is seen as 'close'; pause() it to play a stalled peer.
+ */
 export function openSocket(port: number, localAddress?: string): Promise<Socket> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) }, () => resolve(socket));
+    socket.resume();
     socket.on('error', () => resolve(socket));
   });
 }
