@@ -35,6 +35,9 @@ export interface Transport {
   heartbeat(): void;
 }
 
+/** The session a transport belongs to, if a session cookie opened it. */
+export type SessionBinding = Pick<Transport, 'sessionId' | 'sessionExpiresAtMs'>;
+
 export interface ClientLimits {
   /** Open sockets in all: viewers, page loads, logins, handshakes. */
   maxConnections: number;

@@ -3,24 +3,18 @@ import type { FrameHub } from '../hub/frame-hub.js';
 import { MJPEG_BOUNDARY } from '../hub/shared-chunk.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
-import type { Transport } from './client-registry.js';
+import type { SessionBinding, Transport } from './client-registry.js';
 import { SECURITY_HEADERS } from './respond.js';
 
 /** Heartbeats in a row with bytes queued and nothing sent before a stream's peer counts as gone. */
 const STALLED_HEARTBEATS = 2;
-
-/** Who a stream is for, as far as the registry binds it to a session. */
-export interface StreamOwner {
-  sessionId?: string | undefined;
-  sessionExpiresAtMs?: number | undefined;
-}
 
 /**
  * GET /stream.mjpg for VLC, ffplay and Home Assistant: multipart/x-mixed-replace fed by the hub
  * with the same newest-frame policy as WebSocket viewers. Returns the stream as a transport for
  * the registry, or undefined for HEAD (headers only).
  */
-export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, owner: StreamOwner, log: Logger): Transport | undefined {
+export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, owner: SessionBinding, log: Logger): Transport | undefined {
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,

@@ -5,15 +5,13 @@ import type { HubViewer } from '../hub/viewer.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import { CloseCode, parseClientMessage, type HelloMessage } from '../protocol/messages.js';
-import type { EndReason, Transport } from './client-registry.js';
+import type { EndReason, SessionBinding, Transport } from './client-registry.js';
 
 /** Control messages a viewer may send per second before it is closed. */
 export const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
 
-export interface ViewerIdentity {
+export interface ViewerIdentity extends SessionBinding {
   remoteAddress: string;
-  sessionId?: string | undefined;
-  sessionExpiresAtMs?: number | undefined;
 }
 
 /**
