@@ -245,6 +245,19 @@ describe('MJPEG streams are bound to their session', () => {
   });
 });
 
+describe('shutdown', () => {
+  test('SIGTERM ends MJPEG streams and closes WebSockets with 1001, and exits 0', { timeout: 60_000 }, async () => {
+    const daemon = await startGuarded();
+    const stream = mjpegReader(daemon, `Authorization: Bearer ${TOKEN}\r\n`);
+    const viewer = new TestViewer(`${daemon.wsUrl}?token=${TOKEN}`);
+    await until(() => stream.bytes() > 10_000, 20000, 'frames on the stream');
+    await viewer.waitFor(() => viewer.of(ChunkKind.Jpeg).length >= 1, 20000, 'frames on the WebSocket');
+    const [exit, closed] = await Promise.all([daemon.stop(), viewer.closed, stream.ended]);
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.equal(closed.code, 1001);
+  });
+});
+
 describe('refusals are logged as counts', () => {
   test('1000 unauthenticated upgrades and requests make a few count lines, not a line each', { timeout: 90_000 }, async () => {
     const daemon = await startGuarded();
