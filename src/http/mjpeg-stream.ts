@@ -3,13 +3,18 @@ import type { FrameHub } from '../hub/frame-hub.js';
 import { MJPEG_BOUNDARY } from '../hub/shared-chunk.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
+import type { SessionBinding, Transport } from './client-registry.js';
 import { SECURITY_HEADERS } from './respond.js';
+
+/** Heartbeats in a row with bytes queued and nothing sent before a stream's peer counts as gone. */
+const STALLED_HEARTBEATS = 2;
 
 /**
  * GET /stream.mjpg for VLC, ffplay and Home Assistant: multipart/x-mixed-replace fed by the hub
- * with the same newest-frame policy as WebSocket viewers.
+ * with the same newest-frame policy as WebSocket viewers. Returns the stream as a transport for
+ * the registry, or undefined for HEAD (headers only).
  */
-export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, log: Logger): () => void {
+export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, owner: SessionBinding, log: Logger): Transport | undefined {
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,
@@ -19,7 +24,7 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
   });
   if (req.method === 'HEAD') {
     res.end();
-    return () => {};
+    return undefined;
   }
   res.socket?.setNoDelay(true);
   const viewer = hub.attach({
@@ -32,17 +37,31 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
   });
   const latest = hub.latest(ChunkKind.Jpeg);
   if (latest) viewer.offer(latest);
-  log.info({ remote: req.socket.remoteAddress }, 'mjpeg viewer joined');
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
+  const remote = req.socket.remoteAddress;
+  log.info({ remote }, 'mjpeg viewer joined');
+  res.once('close', () => {
     hub.detach(viewer);
-    log.info({ remote: req.socket.remoteAddress, ...viewer.counters }, 'mjpeg viewer left');
-  };
-  res.on('close', end);
-  return () => {
-    end();
-    res.end();
+    log.info({ remote, ...viewer.counters }, 'mjpeg viewer left');
+  });
+  let stalled = 0;
+  let sentAtLastBeat = -1;
+  return {
+    kind: 'mjpeg',
+    sessionId: owner.sessionId,
+    sessionExpiresAtMs: owner.sessionExpiresAtMs,
+    end: (reason) => {
+      // At shutdown the multipart body is finished cleanly; a stream whose session ended is cut at once.
+      if (reason === 'shutdown') res.end();
+      else res.destroy();
+    },
+    heartbeat: () => {
+      // The hub sends only while the queue has room, so a send since the last beat means the peer reads.
+      const progressed = res.writableLength === 0 || viewer.counters.sent !== sentAtLastBeat;
+      sentAtLastBeat = viewer.counters.sent;
+      stalled = progressed ? 0 : stalled + 1;
+      if (stalled < STALLED_HEARTBEATS) return;
+      log.info({ remote }, 'mjpeg viewer stopped reading: cut');
+      res.destroy();
+    },
   };
 }

@@ -1,12 +1,15 @@
 import type { ServerResponse } from 'node:http';
 
-/** Headers every answer carries; the page's CSP keeps scripts and sockets on our own origin. */
+/**
+ * Headers every answer carries; the page's CSP keeps scripts and sockets on our own origin. In CSP
+ * Level 3 `'self'` also matches ws: and wss: of the page's own host and port (wss: only from https).
+ */
 export const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
   'Content-Security-Policy':
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' blob: data:; media-src 'self' blob:; " +
+    "default-src 'self'; connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
     "style-src 'self'; script-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 

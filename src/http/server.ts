@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -7,13 +7,16 @@ import type { CaptureController } from '../capture/capture-controller.js';
 import type { Config } from '../config/schema.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import type { Logger } from '../log.js';
-import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, type HelloMessage } from '../protocol/messages.js';
-import { retryAfterHeaders, type Authenticator } from '../auth/authenticator.js';
+import { MAX_CLIENT_MESSAGE_BYTES, type HelloMessage } from '../protocol/messages.js';
+import { retryAfterHeaders, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { ClientRegistry, type ClientConnection } from './client-registry.js';
 import { readJsonBody } from './json-body.js';
 import { serveMjpegStream } from './mjpeg-stream.js';
+import { ReasonedWebSocket } from './reasoned-websocket.js';
+import { RefusalLog } from './refusal-log.js';
 import { refusalResponse, SECURITY_HEADERS, sendJson, sendText } from './respond.js';
-import { serveSnapshot } from './snapshot.js';
-import { findStaticFile, sendStaticFile } from './static-files.js';
+import { serveSnapshot, snapshotTransport } from './snapshot.js';
+import { sendStaticFile, StaticFiles } from './static-files.js';
 import { healthReport, prometheusMetrics } from './status.js';
 import { ViewerConnection } from './viewer-connection.js';
 
@@ -27,9 +30,15 @@ const PROTECTED_PATHS = new Map([
 
 /**
  * Connections beyond the viewers, for page loads, logins and handshakes in flight; together with the
- * header timeout this bounds what half-open requests and upgrades can hold.
+ * first-request deadline this bounds what half-open requests and upgrades can hold.
  */
 const SPARE_CONNECTIONS = 64;
+/** A new socket's TLS handshake and first request headers must arrive within this (the headers timeout too). */
+const FIRST_REQUEST_MS = 10_000;
+/** A keep-alive socket with no request is closed after this. */
+const KEEP_ALIVE_MS = 5000;
+/** How long shutdown waits for WebSocket peers to answer the close frame. */
+const SHUTDOWN_GRACE_MS = 1500;
 
 export interface ServerDependencies {
   config: Config;
@@ -52,31 +61,66 @@ export class WscamServer {
     perMessageDeflate: false,
     maxPayload: MAX_CLIENT_MESSAGE_BYTES,
     clientTracking: false,
+    WebSocket: ReasonedWebSocket,
   });
-  private readonly viewers = new Set<ViewerConnection>();
-  private readonly mjpegStreams = new Set<() => void>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly clients: ClientRegistry;
+  private readonly refusals: RefusalLog;
+  private readonly staticFiles: StaticFiles;
 
   constructor(private readonly deps: ServerDependencies) {
+    this.staticFiles = new StaticFiles(deps.webRoot);
+    this.refusals = new RefusalLog(deps.log);
+    this.clients = new ClientRegistry(
+      {
+        maxConnections: deps.config.clients.max + SPARE_CONNECTIONS,
+        maxViewers: deps.config.clients.max,
+        firstRequestMs: FIRST_REQUEST_MS,
+        keepAliveMs: KEEP_ALIVE_MS,
+        heartbeatMs: deps.config.clients.heartbeatSeconds * 1000,
+      },
+      {
+        touchSession: (sessionId) => deps.authenticator.touchSession(sessionId),
+        refused: (reason, address) => this.refusals.count(reason, address),
+      },
+    );
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      this.handleRequest(req, res).catch((error: unknown) => {
+      const connection = this.clients.connectionOf(req.socket as Socket);
+      if (!connection) {
+        res.destroy();
+        return;
+      }
+      if (!connection.beginRequest()) return;
+      res.once('close', () => {
+        connection.endRequest();
+        if (res.statusCode >= 400) this.refusals.count(`request ${res.statusCode}`, connection.address);
+      });
+      this.handleRequest(req, res, connection).catch((error: unknown) => {
         deps.log.error({ err: error instanceof Error ? error.stack : String(error), path: parseRequestUrl(req.url)?.pathname }, 'request failed');
         if (!res.headersSent) sendText(res, 500, 'internal error\n');
         else res.destroy();
       });
     };
     // Slowloris: a request must finish its headers and body in bounded time, checked every second.
-    const limits = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 5000, maxHeaderSize: 16384 };
-    this.server = deps.tls ? createHttpsServer({ ...limits, cert: deps.tls.cert, key: deps.tls.key }, handler) : createHttpServer(limits, handler);
+    const limits = {
+      headersTimeout: FIRST_REQUEST_MS,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      maxHeaderSize: 16384,
+    };
+    this.server = deps.tls
+      ? createHttpsServer({ ...limits, handshakeTimeout: FIRST_REQUEST_MS, cert: deps.tls.cert, key: deps.tls.key }, handler)
+      : createHttpServer(limits, handler);
     this.server.maxHeadersCount = 64;
-    this.server.maxConnections = deps.config.clients.max + SPARE_CONNECTIONS;
+    // Under TLS this is the TCP socket, before any handshake, so unfinished handshakes hold slots and deadlines too.
+    this.server.on('connection', (socket: Socket) => this.clients.admit(socket));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       const [status, reason] =
         error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
       if (socket.writable) socket.end(refusalResponse(status, reason));
       else socket.destroy();
-      deps.log.debug({ code: error.code }, 'bad request from client');
+      this.refusals.count(`bad request ${status}`, (socket as Socket).remoteAddress ?? 'unknown');
     });
   }
 
@@ -86,47 +130,22 @@ export class WscamServer {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
-        const heartbeatMs = this.deps.config.clients.heartbeatSeconds * 1000;
-        this.heartbeat = setInterval(() => {
-          for (const viewer of this.viewers) {
-            viewer.heartbeat();
-            // Watching counts as activity, so a long viewing does not hit the session's idle expiry.
-            if (viewer.identity.sessionId) this.deps.authenticator.touchSession(viewer.identity.sessionId);
-          }
-        }, heartbeatMs);
+        this.clients.startHeartbeat();
         resolve(this.server.address() as AddressInfo);
       });
     });
   }
 
-  get clientCounts(): { websocket: number; mjpeg: number } {
-    return { websocket: this.viewers.size, mjpeg: this.mjpegStreams.size };
-  }
-
-  /** Ends every viewer with 1001 and stops listening. */
+  /** Ends every viewer with 1001 and every stream, cuts every other socket, and stops listening. */
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
-    const closing = [...this.viewers].map(
-      (viewer) =>
-        new Promise<void>((resolve) => {
-          viewer.ws.once('close', () => resolve());
-          viewer.close(CloseCode.GoingAway, 'server shutting down');
-          // A peer that never answers the close frame must not hold up the exit.
-          setTimeout(() => {
-            viewer.ws.terminate();
-            resolve();
-          }, 1500).unref();
-        }),
-    );
-    for (const end of this.mjpegStreams) end();
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    await Promise.all(closing);
+    await this.clients.close(SHUTDOWN_GRACE_MS);
     this.server.closeAllConnections();
+    this.refusals.flush();
     await stopped;
   }
 
-  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handleRequest(req: IncomingMessage, res: ServerResponse, connection: ClientConnection): Promise<void> {
     const url = parseRequestUrl(req.url);
     if (!url) {
       sendText(res, 400, 'bad request\n');
@@ -139,13 +158,16 @@ export class WscamServer {
       sendText(res, 405, 'method not allowed\n', { Allow: protectedPath === 'GET' ? 'GET, HEAD' : protectedPath });
       return;
     }
+    let principal: Principal | undefined;
     if (protectedPath) {
       const decision = this.deps.authenticator.authenticate(req);
       if (!decision.ok) {
         sendText(res, decision.status, decision.status === 429 ? 'too many failed attempts\n' : 'authentication required\n', retryAfterHeaders(decision));
         return;
       }
+      principal = decision.principal;
     }
+    const owner = { sessionId: principal?.sessionId, sessionExpiresAtMs: principal?.sessionExpiresAtMs };
     switch (url.pathname) {
       case '/healthz': {
         const report = healthReport(this.deps.hub, this.deps.capture);
@@ -153,21 +175,21 @@ export class WscamServer {
         return;
       }
       case '/metrics':
-        sendText(res, 200, prometheusMetrics(this.deps.hub, this.deps.capture, this.clientCounts), {
+        sendText(res, 200, prometheusMetrics(this.deps.hub, this.deps.capture, this.clients.counts()), {
           'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
         });
         return;
       case '/snapshot.jpg':
+        connection.attach(snapshotTransport(res, owner));
         await serveSnapshot(res, this.deps.hub, this.deps.capture, method === 'HEAD');
         return;
       case '/stream.mjpg': {
-        if (this.totalClients() >= this.deps.config.clients.max) {
+        if (this.clients.viewerRefusal(connection.address)) {
           sendText(res, 503, 'too many viewers\n', { 'Retry-After': '5' });
           return;
         }
-        const end = serveMjpegStream(req, res, this.deps.hub, this.deps.log);
-        this.mjpegStreams.add(end);
-        res.on('close', () => this.mjpegStreams.delete(end));
+        const stream = serveMjpegStream(req, res, this.deps.hub, owner, this.deps.log);
+        if (stream) connection.attach(stream);
         return;
       }
       case '/ws':
@@ -197,12 +219,12 @@ export class WscamServer {
       sendText(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;
     }
-    const found = await findStaticFile(this.deps.webRoot, url.pathname);
+    const found = this.staticFiles.find(url.pathname);
     if (!found.ok) {
       sendText(res, found.status, found.status === 404 ? 'not found\n' : 'bad request\n');
       return;
     }
-    sendStaticFile(req, res, found, SECURITY_HEADERS);
+    sendStaticFile(req, res, found.file, SECURITY_HEADERS);
   }
 
   private async login(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -218,7 +240,8 @@ export class WscamServer {
     const result = await this.deps.authenticator.login(body.value, req.socket.remoteAddress);
     if (!result.ok) {
       const retry: Record<string, string> = result.retryAfterSeconds !== undefined ? { 'Retry-After': String(result.retryAfterSeconds) } : {};
-      if (result.status !== 400) this.deps.log.info({ remote: req.socket.remoteAddress, status: result.status }, 'login refused');
+      // 429s are counted by the refusal log like every other refusal; a wrong password is worth its own line
+      if (result.status === 401) this.deps.log.info({ remote: req.socket.remoteAddress, status: result.status }, 'login refused');
       sendJson(res, result.status, { error: result.message }, retry);
       return;
     }
@@ -229,47 +252,49 @@ export class WscamServer {
 
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, reason: string, extra: Record<string, string> = {}) => {
-      this.deps.log.info({ remote: req.socket.remoteAddress, status }, `websocket upgrade refused: ${reason}`);
-      socket.end(refusalResponse(status, reason, extra));
+    // Upgrades arrive on net.Socket or tls.TLSSocket; both are net.Socket.
+    const tcp = socket as Socket;
+    const connection = this.clients.connectionOf(tcp);
+    // An upgrade pipelined behind a request still being answered is not taken.
+    if (!connection || connection.busy) {
+      socket.destroy();
+      return;
+    }
+    const refuse = (status: number, extra: Record<string, string> = {}) => {
+      this.refusals.count(`upgrade ${status}`, connection.address);
+      socket.end(refusalResponse(status, STATUS_CODES[status] ?? 'Refused', extra));
     };
     const url = parseRequestUrl(req.url);
-    if (!url || url.pathname !== '/ws') return refuse(404, 'Not Found');
+    if (!url || url.pathname !== '/ws') return refuse(404);
     const decision = this.deps.authenticator.authorizeUpgrade(req);
-    if (!decision.ok) return refuse(decision.status, { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' }[decision.status], retryAfterHeaders(decision));
-    if (this.totalClients() >= this.deps.config.clients.max) return refuse(503, 'Service Unavailable', { 'Retry-After': '5' });
+    if (!decision.ok) return refuse(decision.status, retryAfterHeaders(decision));
+    if (this.clients.viewerRefusal(connection.address)) return refuse(503, { 'Retry-After': '5' });
+    const { sessionId, sessionExpiresAtMs } = decision.principal;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // Upgrades arrive on net.Socket or tls.TLSSocket; both are net.Socket.
-      const tcp = socket as Socket;
       tcp.setNoDelay(true);
-      const connection = new ViewerConnection(
+      const viewer = new ViewerConnection(
         ws,
         tcp,
         this.deps.hello(),
         this.deps.hub,
-        { remoteAddress: req.socket.remoteAddress ?? '?', ...(decision.principal.sessionId ? { sessionId: decision.principal.sessionId } : {}) },
+        { remoteAddress: connection.address, sessionId, sessionExpiresAtMs },
         this.deps.log,
-        (closed) => this.viewers.delete(closed),
       );
-      this.viewers.add(connection);
-      this.deps.log.info({ remote: connection.identity.remoteAddress, viewers: this.viewers.size }, 'viewer joined');
+      connection.attach(viewer);
+      this.deps.log.info({ remote: connection.address, viewers: this.clients.counts().websocket }, 'viewer joined');
     });
   }
 
   /** Sends every WebSocket viewer a new hello, when a reload changed the streams' format. */
   announceHello(hello: HelloMessage): void {
-    for (const viewer of this.viewers) viewer.sendHello(hello);
-  }
-
-  /** Closes every WebSocket of a session that logged out. */
-  closeSession(sessionId: string): void {
-    for (const viewer of this.viewers) {
-      if (viewer.identity.sessionId === sessionId) viewer.close(CloseCode.PolicyViolation, 'logged out');
+    for (const transport of this.clients.transports('websocket')) {
+      if (transport instanceof ViewerConnection) transport.sendHello(hello);
     }
   }
 
-  private totalClients(): number {
-    return this.viewers.size + this.mjpegStreams.size;
+  /** Ends every transport of a session that ended (logout, expiry): WebSockets, MJPEG streams, snapshot waits. */
+  closeSession(sessionId: string): void {
+    this.clients.endSession(sessionId);
   }
 }
 

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { CaptureController } from '../capture/capture-controller.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import { ChunkKind } from '../protocol/header.js';
+import type { SessionBinding, Transport } from './client-registry.js';
 import { SECURITY_HEADERS, sendText } from './respond.js';
 
 /** A kept frame younger than this is current enough for a snapshot. */
@@ -35,4 +36,16 @@ export async function serveSnapshot(res: ServerResponse, hub: FrameHub, capture:
   } finally {
     release();
   }
+}
+
+/** A snapshot request waiting for its frame, as the registry sees it: cut at shutdown and when its session ends. */
+export function snapshotTransport(res: ServerResponse, owner: SessionBinding): Transport {
+  return {
+    kind: 'snapshot',
+    sessionId: owner.sessionId,
+    sessionExpiresAtMs: owner.sessionExpiresAtMs,
+    end: () => res.destroy(),
+    // it waits at most SNAPSHOT_WAIT_MS: nothing to check
+    heartbeat: () => {},
+  };
 }

@@ -5,13 +5,13 @@ import type { HubViewer } from '../hub/viewer.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import { CloseCode, parseClientMessage, type HelloMessage } from '../protocol/messages.js';
+import type { EndReason, SessionBinding, Transport } from './client-registry.js';
 
 /** Control messages a viewer may send per second before it is closed. */
 export const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
 
-export interface ViewerIdentity {
+export interface ViewerIdentity extends SessionBinding {
   remoteAddress: string;
-  sessionId?: string;
 }
 
 /**
@@ -19,7 +19,8 @@ export interface ViewerIdentity {
  * answers subscribe messages. Media frames are pre-framed by the hub and written to the socket
  * directly; `ws` still owns reading, control frames and closing.
  */
-export class ViewerConnection {
+export class ViewerConnection implements Transport {
+  readonly kind = 'websocket';
   private video = true;
   private audio = true;
   /** Opus captures also deliver PCM, so a viewer may switch to PCM; a PCM capture has no Opus. */
@@ -37,7 +38,6 @@ export class ViewerConnection {
     private readonly hub: FrameHub,
     readonly identity: ViewerIdentity,
     private readonly log: Logger,
-    onClosed: (connection: ViewerConnection) => void,
   ) {
     this.sendHello(hello);
     this.viewer = hub.attach({
@@ -57,7 +57,6 @@ export class ViewerConnection {
     ws.on('close', (code) => {
       hub.detach(this.viewer);
       this.log.info({ remote: identity.remoteAddress, code, ...this.viewer.counters }, 'viewer left');
-      onClosed(this);
     });
     const latest = hub.latest(ChunkKind.Jpeg);
     // A new viewer sees the current picture at once instead of waiting for the next frame.
@@ -83,8 +82,17 @@ export class ViewerConnection {
     this.ws.ping();
   }
 
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+  get sessionId(): string | undefined {
+    return this.identity.sessionId;
+  }
+
+  get sessionExpiresAtMs(): number | undefined {
+    return this.identity.sessionExpiresAtMs;
+  }
+
+  end(reason: EndReason): void {
+    if (reason === 'shutdown') this.ws.close(CloseCode.GoingAway, 'server shutting down');
+    else this.ws.close(CloseCode.PolicyViolation, reason);
   }
 
   get counters(): HubViewer['counters'] {
