@@ -275,8 +275,11 @@ uninstall() {
     return 0
   fi
   rm -rf "$root$CONFIG_DIR" "$root$STATE_DIR"
-  if on_board && id "$SERVICE_USER" >/dev/null 2>&1; then userdel "$SERVICE_USER"; fi
-  say "removed $CONFIG_DIR, $STATE_DIR and the $SERVICE_USER user"
+  say "removed $CONFIG_DIR and $STATE_DIR"
+  if on_board && id "$SERVICE_USER" >/dev/null 2>&1; then
+    userdel "$SERVICE_USER"
+    say "removed the $SERVICE_USER user"
+  fi
 }
 
 main() {
