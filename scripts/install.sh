@@ -111,6 +111,13 @@ find_node() {
     explain_node "$("$node" --version 2>/dev/null || echo "$node") at $node" >&2
     exit 1
   fi
+  # The unit has ProtectHome=yes: a node under /home or /root (nvm, a user's tarball) is invisible to the service.
+  case "$node" in
+    /home/* | /root/*)
+      explain_node "$("$node" --version) at $node, inside a home directory the service cannot see" >&2
+      exit 1
+      ;;
+  esac
   if ! command -v npm >/dev/null 2>&1; then
     explain_node "$("$node" --version) without npm" >&2
     exit 1
@@ -125,8 +132,8 @@ apt_has() { apt-cache policy "$1" 2>/dev/null | sed -nE 's/^ *Candidate: (.*)/\1
 install_packages() {
   local packages=(ffmpeg) camera_package
   if "$src/scripts/detect-board.sh" pi-camera && ! command -v rpicam-vid >/dev/null && ! command -v libcamera-vid >/dev/null; then
-    # rpicam-apps-lite is the build without a preview window (Raspberry Pi OS Lite); libcamera-apps is the old name.
-    for camera_package in rpicam-apps-lite rpicam-apps libcamera-apps; do
+    # The -lite builds have no preview window (Raspberry Pi OS Lite); libcamera-apps is the name before 2023.
+    for camera_package in rpicam-apps-lite rpicam-apps libcamera-apps-lite libcamera-apps; do
       if apt_has "$camera_package"; then
         packages+=("$camera_package")
         break
