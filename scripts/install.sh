@@ -155,10 +155,11 @@ build_checkout() {
     return 0
   fi
   say "dist/ is missing or older than the sources: building the checkout (npm ci && npm run build)"
-  (cd "$src" && npm ci --no-audit --no-fund && npm run build) || die "build failed"
+  (cd "$src" && npm ci --ignore-scripts --no-audit --no-fund && npm run build) || die "build failed"
 }
 
 # Copies the daemon, viewer, config schema and docs; production dependencies are reinstalled only when the lockfile changed.
+# --ignore-scripts: package.json allowScripts denies every install script, which npm before 11.16 would still run.
 install_app() {
   local app="$root$APP_DIR" item
   mkdir -p "$app/dist"
@@ -174,7 +175,7 @@ install_app() {
   fi
   cp "$src/package-lock.json" "$app/package-lock.json"
   say "npm ci --omit=dev in $APP_DIR"
-  (cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) || die "npm ci --omit=dev failed in $app"
+  (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci --omit=dev failed in $app"
 }
 
 install_command() {

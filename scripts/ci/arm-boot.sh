@@ -155,13 +155,14 @@ wait_for_exit() {
 }
 
 # The daemon as a board gets it: dist/ and `npm ci --omit=dev` for that CPU, so the ARM builds of optional
-# native packages (the static ffmpeg of @ffmpeg-installer, FFI prebuilds) are the ones installed.
+# native packages (the static ffmpeg of @ffmpeg-installer, FFI prebuilds) are the ones installed; no install
+# scripts, as scripts/install.sh.
 install_app() {
   local app="$1" npm_cpu="$2"
   mkdir -p "$app/dist"
   cp -R "$repo/dist/src" "$repo/dist/web" "$app/dist/"
   cp -R "$repo/config" "$repo/package.json" "$repo/package-lock.json" "$app/"
-  (cd "$app" && npm ci --omit=dev --os=linux --cpu="$npm_cpu" --cache "$work/npm-cache" --no-audit --no-fund --loglevel=error)
+  (cd "$app" && npm ci --omit=dev --ignore-scripts --os=linux --cpu="$npm_cpu" --cache "$work/npm-cache" --no-audit --no-fund --loglevel=error)
 }
 
 boot() {
