@@ -34,6 +34,7 @@ usage() {
 }
 
 parse_args() {
+  local given="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
       --root)
@@ -55,7 +56,7 @@ parse_args() {
     shift
   done
   if $purge && [ "$mode" != uninstall ]; then die "--purge goes with --uninstall"; fi
-  if [ -z "$root" ] && [ "$(id -u)" != 0 ]; then die "run as root (sudo $0 $*), or with --root DIR"; fi
+  if [ -z "$root" ] && [ "$(id -u)" != 0 ]; then die "run as root (sudo $0 $given), or with --root DIR"; fi
 }
 
 on_board() { [ -z "$root" ]; }
@@ -74,13 +75,13 @@ explain_node() {
   apt_major=$(apt_node_major || true)
   echo "wscam needs Node.js $MIN_NODE_MAJOR or newer with npm; found: $found."
   if [ -n "$apt_major" ] && [ "$apt_major" -ge "$MIN_NODE_MAJOR" ]; then
-    echo "This release ships Node.js $apt_major in apt (Debian 13, Raspberry Pi OS on trixie and newer):"
+    echo "apt here offers Node.js $apt_major (as Debian 13 and Raspberry Pi OS on trixie do):"
     echo "  sudo apt-get install nodejs npm"
   elif [ "$arch" = armv6l ]; then
     echo "This is an armv6 board (Pi 1, Zero, Zero W): Node.js $MIN_NODE_MAJOR has no official build for it."
     echo "Use an armv7 or arm64 board (Pi 2 or newer, Zero 2 W), or an unofficial armv6 build of Node.js."
   else
-    echo "This release's apt has Node.js ${apt_major:-none} (older than Debian 13). Either:"
+    echo "apt here offers Node.js ${apt_major:-none} (releases before Debian 13 have an older one). Either:"
     echo "  - NodeSource's apt repository for Node.js 22 (or 20): add it as its setup_22.x script does,"
     echo "    then: sudo apt-get install nodejs     (npm comes with it)"
     echo "  - or the official tarball from nodejs.org for this CPU ($(node_tarball_arch "$arch")):"
