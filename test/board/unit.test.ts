@@ -30,9 +30,9 @@ describe('systemd/wscam.service', () => {
     assert.deepEqual(values('RestartPreventExitStatus'), ['2']);
   });
 
-  test('allows netlink (the viewer URL lists interfaces), video and sound devices, and never breaks the JIT or the device groups', () => {
+  test('allows netlink (the viewer URL lists interfaces), video, sound and libcamera devices, and never breaks the JIT or the device groups', () => {
     assert.ok(values('RestrictAddressFamilies')[0]?.split(' ').includes('AF_NETLINK'));
-    assert.deepEqual(values('DeviceAllow'), ['char-video4linux rw', 'char-alsa rw']);
+    assert.deepEqual(values('DeviceAllow'), ['char-video4linux rw', 'char-alsa rw', 'char-media rw', 'char-dma_heap rw']);
     assert.deepEqual(values('MemoryDenyWriteExecute'), []);
     assert.deepEqual(values('PrivateUsers'), []);
   });
