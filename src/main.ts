@@ -5,6 +5,7 @@ import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CaptureController } from './capture/capture-controller.js';
+import { usesFfmpeg } from './capture/create.js';
 import { resolveFfmpeg } from './capture/ffmpeg-path.js';
 import { chooseConfigPath, loadConfig, readConfigFile } from './config/load.js';
 import { LOG_LEVELS, type Config } from './config/schema.js';
@@ -153,8 +154,7 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
     log: moduleLogger(log, 'http'),
     tls: tls.tls,
   });
-  const usesFfmpeg = config.video.source !== 'test' || (config.audio.enabled && config.audio.source !== 'test');
-  if (usesFfmpeg) {
+  if (usesFfmpeg(config)) {
     // Sources look ffmpeg up again at every start, so installing it later heals them; say it loudly now.
     const ffmpeg = await resolveFfmpeg(config.ffmpeg.path);
     if (ffmpeg.ok) log.info({ module: 'capture', ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
