@@ -95,14 +95,13 @@ export class SyntheticVideoSource implements CaptureSource {
       if (frame.index !== this.frames.length) return;
       this.frames.push(Buffer.from(frame.jpeg));
       if (this.frames.length === 1 && this.running) this.beginReplay();
-    });
-    worker.on('error', (error) => this.renderFailed(worker, error));
-    worker.on('exit', () => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
       if (this.frames.length === this.count) {
         this.log.info({ frames: this.count, width, height, ms: Math.round(performance.now() - this.renderStartedAt) }, 'test pattern rendered');
       }
+    });
+    worker.on('error', (error) => this.renderFailed(worker, error));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
     });
   }
 

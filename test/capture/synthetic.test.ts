@@ -18,7 +18,7 @@ const cpu = (thread?: number) => {
 };
 
 test('the loop renders off the main thread: audio keeps flowing and the main thread does little of the work', async (t) => {
-  const config = ConfigSchema.parse({ video: { width: 320, height: 240 } });
+  const config = ConfigSchema.parse({ video: { width: 320, height: 240, fps: 5 } });
   const { log, lines } = capturingLogger();
   const listener = new RecordingListener();
   const video = new SyntheticVideoSource(config.video, listener, log);
