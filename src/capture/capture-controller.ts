@@ -111,7 +111,7 @@ export class CaptureController implements Lifecycle {
     this.hub.on('viewers', () => this.onDemandChanged());
   }
 
-  /** Builds the sources; with idleSeconds 0, or viewers already waiting, capture runs from now on. */
+  /** Builds the sources and runs capture until the camera's first frame; then on demand (always, with idleSeconds 0). */
   start(): Promise<void> {
     return this.serial(async () => {
       if (this.sources) return;

@@ -69,7 +69,7 @@ export class MjpegVideoSource extends SupervisedSource {
       command: () => program.command(),
       onSpawn: () => this.splitter.reset(),
       onStdout: (data) => this.onStdout(data),
-      ...(program.onStderrLine ? { onStderrLine: (line: string) => program.onStderrLine!(line) } : {}),
+      onStderrLine: (line) => program.onStderrLine?.(line),
       onState: (state) => this.onState(state),
       timing: options.timing,
     });

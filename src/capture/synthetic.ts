@@ -19,11 +19,12 @@ export function testToneSecond(sampleRate: number, channels: number): Buffer {
 
 /**
  * Heap limits of the render worker, so the garbage jpeg-js leaves per frame (its tables are rebuilt at every
- * encode) is collected instead of growing the daemon. Measured: 640x480 needs more than 16 MB and thrashes at 24.
+ * encode) is collected instead of growing the daemon. Measured at 640x480: 16 MB fails at the first frame,
+ * 24-32 MB thrash (and now and then run out), 40 MB renders as fast as no limit.
  */
 function renderLimits(width: number, height: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   const bytesPerPixel = 24;
-  return { maxOldGenerationSizeMb: Math.max(32, Math.ceil((width * height * bytesPerPixel) / 2 ** 20)), maxYoungGenerationSizeMb: 4 };
+  return { maxOldGenerationSizeMb: Math.max(40, Math.ceil((width * height * bytesPerPixel) / 2 ** 20)), maxYoungGenerationSizeMb: 4 };
 }
 const RENDER_WORKER = new URL('./test-pattern-worker.js', import.meta.url);
 
@@ -39,6 +40,8 @@ export class SyntheticVideoSource implements CaptureSource {
   private readonly count: number;
   private worker: Worker | undefined;
   private renderStartedAt = 0;
+  /** Frames the current worker started from: a worker that fails after adding some is replaced. */
+  private renderFrom = 0;
   private next = 0;
   private readonly ticker: SteadyTicker;
   private running = false;
@@ -88,7 +91,8 @@ export class SyntheticVideoSource implements CaptureSource {
     if (this.worker) return;
     const { width, height } = this.config;
     const job: TestPatternJob = { width, height, count: this.count, from: this.frames.length };
-    this.renderStartedAt = performance.now();
+    if (job.from === 0) this.renderStartedAt = performance.now();
+    this.renderFrom = job.from;
     const worker = new Worker(RENDER_WORKER, { workerData: job, resourceLimits: renderLimits(width, height) });
     this.worker = worker;
     worker.on('message', (frame: TestPatternFrame) => {
@@ -109,6 +113,12 @@ export class SyntheticVideoSource implements CaptureSource {
     if (this.worker !== worker) return;
     this.worker = undefined;
     const reason = `test pattern: render failed after ${this.frames.length} of ${this.count} frames: ${error.message}`;
+    // A worker that made progress (a heap limit reached late) is replaced and carries on from there.
+    if (this.frames.length > this.renderFrom && this.running) {
+      this.log.warn(`${reason}; rendering the rest in a new worker`);
+      this.render();
+      return;
+    }
     this.log.error(reason);
     // A partial loop still moves; with no frame at all the camera is down.
     if (this.frames.length === 0 && this.running) this.setState({ status: 'down', reason, retryInMs: 0 });
