@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hideUrlCredentials } from '../../src/capture/ffmpeg-supervisor.js';
+import { redactSecrets } from '../../src/redact.js';
 
 test('URL credentials never reach the log', () => {
   assert.equal(
-    hideUrlCredentials('rtsp://admin:s3cret@10.0.0.5:554/stream1: Connection refused'),
+    redactSecrets('rtsp://admin:s3cret@10.0.0.5:554/stream1: Connection refused'),
     'rtsp://[redacted]@10.0.0.5:554/stream1: Connection refused',
   );
-  assert.equal(hideUrlCredentials('/dev/video0: No such file or directory'), '/dev/video0: No such file or directory');
+  assert.equal(redactSecrets('/dev/video0: No such file or directory'), '/dev/video0: No such file or directory');
 });
