@@ -93,17 +93,17 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     tls: tls.tls,
   });
   await reportFfmpeg(config, log);
-  let address;
   try {
     started.push('capture', () => capture.stop());
     await capture.start();
-    address = await server.listen();
-    started.push('server', () => server.close());
+    await server.start();
+    started.push('server', () => server.stop());
   } catch (error) {
     log.fatal({ err: (error as Error).message }, 'cannot start');
     await started.unwind(SHUTDOWN_DEADLINE_MS, log);
     return EXIT_FATAL;
   }
+  const { address } = server;
   const scheme = tls.tls ? 'https' : 'http';
   log.info({ url: listeningUrl(scheme, address) }, 'listening');
   authenticator.onSessionEnded((sessionId) => server.closeSession(sessionId));
