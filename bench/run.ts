@@ -146,7 +146,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
       },
       (error: unknown) => {
         clearTimeout(timer);
-        fail(error);
+        fail(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });
@@ -255,13 +255,13 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
     if (text.includes('"msg":"listening"')) listening = true;
     if (text.includes('"msg":"test pattern rendered"')) patternRendered = true;
   };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
   if (options.serverLogDir) {
     mkdirSync(options.serverLogDir, { recursive: true });
     const log = createWriteStream(join(options.serverLogDir, `${name}.log`));
-    child.stdout!.on('data', (text: string) => log.write(text));
-    child.stderr!.on('data', (text: string) => log.write(text));
+    child.stdout.on('data', (text: string) => log.write(text));
+    child.stderr.on('data', (text: string) => log.write(text));
     child.once('exit', () => log.end());
   }
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -623,7 +623,7 @@ async function main(): Promise<number> {
   const results: Partial<Record<ServerName, ServerResult>> = {};
   for (const name of options.only) {
     results[name] = await measure(name, options);
-    if (results[name]!.error) progress(`${name}: ERROR ${results[name]!.error}`);
+    if (results[name].error) progress(`${name}: ERROR ${results[name].error}`);
   }
   const comparison = compare(results, options);
   printTable(results, comparison, options);

@@ -44,7 +44,7 @@ function detect(board: Board, mode = 'config'): { status: number | null; stdout:
     env: { PATH: `${bin}:/usr/bin:/bin`, WSCAM_HW_ROOT: hw },
     timeout: 30_000,
   });
-  const config = result.status === 0 && mode === 'config' ? JSON.parse(result.stdout) : undefined;
+  const config = result.status === 0 && mode === 'config' ? (JSON.parse(result.stdout) as unknown) : undefined;
   return { status: result.status, stdout: result.stdout, config };
 }
 

@@ -142,7 +142,7 @@ async function turnSoundOn(page: Page): Promise<void> {
 async function waitForTone(page: Page): Promise<number> {
   try {
     const handle = await page.waitForFunction(analyserPeak, undefined, { polling: 100 });
-    return (await handle.jsonValue()) as number;
+    return (await handle.jsonValue());
   } catch (error) {
     const stats = await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats());
     throw new Error(`no tone in the analyser; viewer stats: ${JSON.stringify(stats)}`, { cause: error });

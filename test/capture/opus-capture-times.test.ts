@@ -44,7 +44,7 @@ test('opus: packets read in one pipe read get their own capture times, 20 ms apa
   };
   const source = new FfmpegAudioSource(config, listener, capturingLogger().log, { timing: { stallMs: 5000, killGraceMs: 1000 } });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   const opusCount = () => listener.chunks.filter((c) => c.kind === ChunkKind.Opus).length;
   await listener.until(() => opusCount() >= 10, 15_000, '10 opus packets');
   const before = reads.length;

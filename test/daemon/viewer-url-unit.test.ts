@@ -6,7 +6,7 @@ import { listeningUrl, viewerUrl, type HostFacts } from '../../src/viewer-url.js
 
 const lan: NetworkInterfaceInfo = { address: '192.0.2.7', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: null };
 const loopback: NetworkInterfaceInfo = { ...lan, address: '127.0.0.1', internal: true };
-const facts = (list: () => NodeJS.Dict<NetworkInterfaceInfo[]>): HostFacts => ({ networkInterfaces: list as HostFacts['networkInterfaces'], hostname: () => 'camera-board' });
+const facts = (list: () => NodeJS.Dict<NetworkInterfaceInfo[]>): HostFacts => ({ networkInterfaces: list, hostname: () => 'camera-board' });
 const at = (address: string, family = 'IPv4'): AddressInfo => ({ address, family, port: 8080 });
 
 test('a specific listen address is the URL host, without looking at interfaces', () => {

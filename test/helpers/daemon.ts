@@ -64,7 +64,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   writeFileSync(configPath, JSON.stringify(config));
   const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
   const child = spawn(
-    command!,
+    command,
     [...prefix, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
     { env: { ...process.env, STATE_DIRECTORY: stateDir, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -73,7 +73,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const lines: Array<Record<string, unknown>> = [];
   const waits = new Waits();
   let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
     output += text;
     partial += text;
     const parts = partial.split('\n');
@@ -87,7 +87,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     }
     waits.wake();
   });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
     output += text;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -126,7 +126,7 @@ describe('daemon on the synthetic source', () => {
     const controller = new AbortController();
     const stream = await fetch(`${daemon.baseUrl}/stream.mjpg`, { signal: controller.signal });
     assert.match(stream.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace; boundary=wscamframe/);
-    const reader = stream.body!.getReader();
+    const reader = stream.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
     let received = Buffer.alloc(0);
     const deadline = Date.now() + 10000;
     while ((received.toString('latin1').match(/--wscamframe\r\n/g)?.length ?? 0) < 3 && Date.now() < deadline) {
