@@ -105,7 +105,10 @@ test('opus: 20 ms packets that a real decoder turns back into the tone', async (
     assert.ok(config >= 16 && (config & 3) === 3 && (packet[0]! & 3) === 0, `20 ms CELT packet, TOC 0x${packet[0]!.toString(16)}`);
   }
   const ogg = oggOpusStream(packets, 1, 48000);
-  const pcm = await runFfmpeg(['-hide_banner', '-loglevel', 'error', '-f', 'ogg', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '48000', 'pipe:1'], ogg);
+  const pcm = await runFfmpeg(
+    ['-hide_banner', '-loglevel', 'error', '-f', 'ogg', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '48000', 'pipe:1'],
+    ogg,
+  );
   const expectedBytes = packets.length * 960 * 2;
   assert.ok(Math.abs(pcm.length - expectedBytes) <= 960 * 2, `decoded ${pcm.length} bytes, expected about ${expectedBytes}`);
   assert.ok(rms(pcm.subarray(pcm.length / 4)) > 1000, 'decoded audio is not silent');
@@ -135,7 +138,8 @@ test('opus also delivers the same audio as 20 ms PCM chunks from a second output
   const pcm = ofKind(listener.chunks, ChunkKind.Pcm);
   for (const chunk of pcm) assert.equal(chunk.payload.length, 1920, '20 ms of 48 kHz mono s16le');
   for (const kind of [opus, pcm]) {
-    for (let i = 1; i < kind.length; i += 1) assert.ok(kind[i]!.captureTimeUs >= kind[i - 1]!.captureTimeUs, `capture times never go back (kind ${kind[i]!.kind}, #${i})`);
+    for (let i = 1; i < kind.length; i += 1)
+      assert.ok(kind[i]!.captureTimeUs >= kind[i - 1]!.captureTimeUs, `capture times never go back (kind ${kind[i]!.kind}, #${i})`);
   }
   // Skip the start, where ffmpeg may hand over what it buffered while opening in one read.
   const opusRate = ratePerSecond(opus, 20);
@@ -189,7 +193,14 @@ test('opus: a PCM pipe whose reader goes away makes ffmpeg fail; the source rest
   // fd 3 reaches the daemon through `head` on a fifo, which exits after 0.5 s of audio: ffmpeg's next
   // write to pipe:3 fails (EPIPE) while Opus is still flowing. exec keeps ffmpeg the supervised process.
   const fake = await wrappedFfmpeg(
-    ['dir=$(mktemp -d)', 'mkfifo "$dir/pcm"', 'head -c 48000 <"$dir/pcm" >&3 &', 'exec 3>"$dir/pcm"', 'rm -rf "$dir"', 'exec "$REAL" "$@"'].join('\n'),
+    [
+      'dir=$(mktemp -d)',
+      'mkfifo "$dir/pcm"',
+      'head -c 48000 <"$dir/pcm" >&3 &',
+      'exec 3>"$dir/pcm"',
+      'rm -rf "$dir"',
+      'exec "$REAL" "$@"',
+    ].join('\n'),
   );
   t.after(fake.cleanup);
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'opus', sampleRate: 48000, channels: 1 }, fake.path);

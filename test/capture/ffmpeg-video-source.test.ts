@@ -41,7 +41,10 @@ test('lavfi testsrc2 gives whole JPEGs at the configured size; stop then start w
   }
   const decoded = jpeg.decode(listener.chunks[1]!.payload, { useTArray: true });
   assert.deepEqual([decoded.width, decoded.height], [160, 120]);
-  assert.ok(lines.some((l) => /^first frame after \d+ ms$/.test(String(l.msg))), 'logs the time to the first frame');
+  assert.ok(
+    lines.some((l) => /^first frame after \d+ ms$/.test(String(l.msg))),
+    'logs the time to the first frame',
+  );
 
   const pid = source.pid!;
   await source.stop();
@@ -66,7 +69,10 @@ test('kill -9 of ffmpeg: the source reports down and frames come back after the 
   await listener.until(() => listener.states.some((s) => s.status === 'down'), 5000, 'down');
   const down = listener.states.find((s) => s.status === 'down');
   assert.deepEqual(down, { status: 'down', reason: 'ffmpeg exited with signal SIGKILL', retryInMs: 150 });
-  assert.ok(lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'), 'exit is logged with the signal');
+  assert.ok(
+    lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'),
+    'exit is logged with the signal',
+  );
   const count = realFrames(listener, video).length;
   await listener.until(() => isRunning(listener)() && realFrames(listener, video).length > count + 2, 10_000, 'frames again');
   assert.notEqual(source.pid, firstPid);
@@ -93,7 +99,9 @@ test('a missing input: down with a reason, growing retry delays, no-signal frame
   assert.ok(first.status === 'down');
   assert.match(first.reason, /video-missing/);
   assert.deepEqual(
-    downs().slice(0, 3).map((s) => (s.status === 'down' ? s.retryInMs : 0)),
+    downs()
+      .slice(0, 3)
+      .map((s) => (s.status === 'down' ? s.retryInMs : 0)),
     [150, 300, 600],
   );
   const noSignal = noSignalJpeg(96, 64);
@@ -103,7 +111,10 @@ test('a missing input: down with a reason, growing retry delays, no-signal frame
   }
   const decoded = jpeg.decode(noSignal, { useTArray: true });
   assert.deepEqual([decoded.width, decoded.height], [96, 64]);
-  assert.ok(lines.some((l) => /ffmpeg: .*video-missing/.test(String(l.msg))), 'stderr reaches the log');
+  assert.ok(
+    lines.some((l) => /ffmpeg: .*video-missing/.test(String(l.msg))),
+    'stderr reaches the log',
+  );
   await source.stop();
   const after = listener.chunks.length;
   assert.equal(source.state.status, 'stopped');
@@ -143,8 +154,14 @@ test('a stuck ffmpeg (alive, no output) is killed after the stall timeout, SIGKI
   t.after(() => source.stop());
   void source.start();
   await listener.until(() => listener.states.some((s) => s.status === 'down'), 5000, 'down after the stall');
-  assert.deepEqual(listener.states.find((s) => s.status === 'down'), { status: 'down', reason: 'ffmpeg: no frame for 300 ms', retryInMs: 5000 });
-  assert.ok(lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'), 'SIGKILL after the grace period');
+  assert.deepEqual(
+    listener.states.find((s) => s.status === 'down'),
+    { status: 'down', reason: 'ffmpeg: no frame for 300 ms', retryInMs: 5000 },
+  );
+  assert.ok(
+    lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'),
+    'SIGKILL after the grace period',
+  );
   await source.stop();
 });
 

@@ -61,7 +61,8 @@ test('opus: packets read in one pipe read get their own capture times, 20 ms apa
   for (const read of reads) {
     const times = read.packets.map((packet) => packet.captureTimeUs);
     assert.ok(times.at(-1)! <= read.atUs && times.at(-1)! > read.atUs - 50_000, 'the last packet of a read carries the read time');
-    for (let i = times.length - 2; i >= 0; i -= 1) assert.equal(times[i], Math.max(previousUs, times[i + 1]! - 20_000), `times within one read: ${times.join(',')}`);
+    for (let i = times.length - 2; i >= 0; i -= 1)
+      assert.equal(times[i], Math.max(previousUs, times[i + 1]! - 20_000), `times within one read: ${times.join(',')}`);
     previousUs = times.at(-1)!;
   }
   const distinct = new Set(burst.packets.map((packet) => packet.captureTimeUs)).size;

@@ -40,7 +40,13 @@ export interface DaemonOptions {
 }
 
 /** Shapes of secrets that must never reach a log line (the first-run viewer URL line excepted). */
-const SECRET_SHAPES = [/scrypt\$\d+\$/, /wscam_session=[A-Za-z0-9_-]{8}/, /[?&]token=[^&\s"]{8}/, /Bearer [A-Za-z0-9._~+/-]{8}/i, /"password"\s*:\s*"/];
+const SECRET_SHAPES = [
+  /scrypt\$\d+\$/,
+  /wscam_session=[A-Za-z0-9_-]{8}/,
+  /[?&]token=[^&\s"]{8}/,
+  /Bearer [A-Za-z0-9._~+/-]{8}/i,
+  /"password"\s*:\s*"/,
+];
 
 /** Every daemon a test stops has its whole log checked here, so the full suite greps every log it made. */
 export function secretsInLog(output: string): string[] {

@@ -48,9 +48,7 @@ export class ControlBar {
         m: () => actions.toggleMute(),
         s: () => actions.snapshot(),
         i: () => actions.toggleOverlay(),
-      }[
-        event.key.toLowerCase()
-      ];
+      }[event.key.toLowerCase()];
       if (!action) return;
       event.preventDefault();
       action();
