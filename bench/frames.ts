@@ -4,7 +4,6 @@ import { nowMicros } from '../src/capture/source.js';
 import { ChunkKind } from '../src/protocol/header.js';
 import { PROTOCOL_VERSION, type HelloMessage } from '../src/protocol/messages.js';
 
-
 /** PCM the synthetic microphone makes: 48 kHz mono s16le, 20 ms per chunk. */
 export const AUDIO_SAMPLE_RATE = 48000;
 export const AUDIO_CHANNELS = 1;

@@ -21,7 +21,9 @@ export function readTls(tls: Config['server']['tls']): { ok: true; tls: TlsPair 
   try {
     createSecureContext(pair);
   } catch (error) {
-    const reason = (error as Error).message.includes('key values mismatch') ? 'the key does not belong to the certificate' : (error as Error).message;
+    const reason = (error as Error).message.includes('key values mismatch')
+      ? 'the key does not belong to the certificate'
+      : (error as Error).message;
     return { ok: false, error: `server.tls: ${tls.cert} / ${tls.key}: ${reason}` };
   }
   return { ok: true, tls: pair };

@@ -37,9 +37,7 @@ export interface Principal {
 
 /** Outcome of authenticate: a principal, 401, or 429 while the address has failed too often (answer with Retry-After). */
 export type AuthResult =
-  | { ok: true; principal: Principal }
-  | { ok: false; status: 401 }
-  | { ok: false; status: 429; retryAfterSeconds: number };
+  { ok: true; principal: Principal } | { ok: false; status: 401 } | { ok: false; status: 429; retryAfterSeconds: number };
 
 /** Outcome of authorizeUpgrade: as AuthResult, plus 403 when the Origin rule fails. */
 export type UpgradeResult = AuthResult | { ok: false; status: 403 };

@@ -44,7 +44,9 @@ export async function openUnixDatagram(path: string): Promise<{ ok: true; sender
         if (!open) return { ok: false, error: 'closed' };
         const bytes = Buffer.from(message, 'utf8');
         const sent = sendto(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL, address.bytes, address.bytes.length) as number;
-        return sent === bytes.length ? { ok: true } : { ok: false, error: sent < 0 ? errnoName(koffi.errno()) : `short write ${sent}/${bytes.length}` };
+        return sent === bytes.length
+          ? { ok: true }
+          : { ok: false, error: sent < 0 ? errnoName(koffi.errno()) : `short write ${sent}/${bytes.length}` };
       },
       close() {
         if (!open) return;

@@ -21,7 +21,14 @@ before(async () => {
 
 let dirCount = 0;
 function settings(overrides: Partial<AuthSettings> = {}): AuthSettings {
-  return { users: [{ username: 'alice', passwordHash: aliceHash }], tokens: [TOKEN], disabled: false, sessionIdleHours: 12, sessionMaxDays: 7, ...overrides };
+  return {
+    users: [{ username: 'alice', passwordHash: aliceHash }],
+    tokens: [TOKEN],
+    disabled: false,
+    sessionIdleHours: 12,
+    sessionMaxDays: 7,
+    ...overrides,
+  };
 }
 
 async function make(overrides: Partial<AuthenticatorOptions> & { auth?: AuthSettings } = {}) {
@@ -124,8 +131,18 @@ describe('Authenticator', () => {
 
   it('answers 400 to bodies that are not credentials', async () => {
     const { authenticator } = await make();
-    for (const body of [undefined, null, 'alice', 42, [], {}, { username: 'alice' }, { username: 1, password: 2 },
-      { username: 'alice', password: 'alice-pw', token: TOKEN }, { token: 5 }]) {
+    for (const body of [
+      undefined,
+      null,
+      'alice',
+      42,
+      [],
+      {},
+      { username: 'alice' },
+      { username: 1, password: 2 },
+      { username: 'alice', password: 'alice-pw', token: TOKEN },
+      { token: 5 },
+    ]) {
       const result = await authenticator.login(body, '10.0.0.1');
       assert.equal(result.ok, false);
       assert.ok(!result.ok && result.status === 400, JSON.stringify(body));
@@ -156,7 +173,10 @@ describe('Authenticator', () => {
 
   it('counts failed tokens and cookies against the address: the 6th credential from it gets 429, right or wrong', async () => {
     const { authenticator, clock } = await make();
-    const from = (remoteAddress: string, headers: IncomingHttpHeaders = {}, url = '/snapshot.jpg') => ({ ...req(headers, url), socket: { remoteAddress } });
+    const from = (remoteAddress: string, headers: IncomingHttpHeaders = {}, url = '/snapshot.jpg') => ({
+      ...req(headers, url),
+      socket: { remoteAddress },
+    });
     const guesses = [
       from('10.0.0.5', {}, '/snapshot.jpg?token=guess-0123456789abcdef'),
       from('10.0.0.5', { authorization: 'Bearer guess-1123456789abcdef' }),
@@ -169,13 +189,21 @@ describe('Authenticator', () => {
     assert.deepEqual(refused, { ok: false, status: 429, retryAfterSeconds: 60 }, 'the right token is refused too: no oracle');
     assert.deepEqual(retryAfterHeaders(refused), { 'Retry-After': '60' });
     assert.deepEqual(retryAfterHeaders({ ok: false, status: 401 }), {});
-    assert.deepEqual(authenticator.authorizeUpgrade(from('10.0.0.5', {}, `/ws?token=${TOKEN}`)), { ok: false, status: 429, retryAfterSeconds: 60 });
+    assert.deepEqual(authenticator.authorizeUpgrade(from('10.0.0.5', {}, `/ws?token=${TOKEN}`)), {
+      ok: false,
+      status: 429,
+      retryAfterSeconds: 60,
+    });
     const login = await authenticator.login({ token: TOKEN }, '10.0.0.5');
     assert.ok(!login.ok && login.status === 429, 'failed tokens count against logins as well');
     assert.deepEqual(authenticator.authenticate(from('10.0.0.5')), { ok: false, status: 401 }, 'no credentials: no guess, no 429');
     assert.equal(authenticator.authenticate(from('10.0.0.6', {}, `/snapshot.jpg?token=${TOKEN}`)).ok, true, 'another address');
     clock.now += 30_000;
-    assert.deepEqual(authenticator.authenticate(from('10.0.0.5', { cookie: 'wscam_session=x' })), { ok: false, status: 429, retryAfterSeconds: 30 });
+    assert.deepEqual(authenticator.authenticate(from('10.0.0.5', { cookie: 'wscam_session=x' })), {
+      ok: false,
+      status: 429,
+      retryAfterSeconds: 30,
+    });
     clock.now += 30_000;
     assert.equal(authenticator.authenticate(from('10.0.0.5', { authorization: `Bearer ${TOKEN}` })).ok, true, 'after the window');
   });
@@ -187,7 +215,8 @@ describe('Authenticator', () => {
     for (let i = 0; i < 4; i += 1) authenticator.authenticate(from({ cookie: `wscam_session=stale${i}` }));
     const login = await authenticator.login({ username: 'alice', password: 'alice-pw' }, '10.0.0.8');
     assert.ok(login.ok);
-    for (let i = 0; i < 5; i += 1) assert.deepEqual(authenticator.authenticate(from({ cookie: `wscam_session=stale${i}` })), { ok: false, status: 401 });
+    for (let i = 0; i < 5; i += 1)
+      assert.deepEqual(authenticator.authenticate(from({ cookie: `wscam_session=stale${i}` })), { ok: false, status: 401 });
     assert.equal(authenticator.authenticate(from({ cookie: cookieOf(login.cookie) })).ok, false, 'the 6th attempt is refused');
   });
 
@@ -250,7 +279,9 @@ describe('Authenticator', () => {
     const { authenticator } = await make();
     const login = await authenticator.login({ username: 'alice', password: 'alice-pw' }, '10.0.0.1');
     assert.ok(login.ok);
-    const both = authenticator.authenticate(req({ cookie: cookieOf(login.cookie), authorization: `Bearer ${TOKEN}` }, `/ws?token=${TOKEN}`));
+    const both = authenticator.authenticate(
+      req({ cookie: cookieOf(login.cookie), authorization: `Bearer ${TOKEN}` }, `/ws?token=${TOKEN}`),
+    );
     assert.ok(both.ok && both.principal.kind === 'session');
     const badCookie = authenticator.authenticate(req({ cookie: 'wscam_session=forged', authorization: `Bearer ${TOKEN}` }));
     assert.ok(badCookie.ok && badCookie.principal.kind === 'token');
@@ -283,7 +314,10 @@ describe('Authenticator', () => {
       await authenticator.logout(req(headers));
     }
     for (const [index, url] of [undefined, '', '?token', '/%', `/ws?token=${'%'.repeat(1000)}`].entries()) {
-      assert.deepEqual(authenticator.authenticate({ headers: {}, url, socket: { remoteAddress: `10.2.0.${index}` } }), { ok: false, status: 401 });
+      assert.deepEqual(authenticator.authenticate({ headers: {}, url, socket: { remoteAddress: `10.2.0.${index}` } }), {
+        ok: false,
+        status: 401,
+      });
     }
   });
 

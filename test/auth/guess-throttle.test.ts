@@ -25,7 +25,13 @@ function rawRequest(daemon: RunningDaemon, localAddress: string, requestLine: st
     let text = '';
     socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer within 10 s to ${requestLine}`)));
     socket.setEncoding('latin1');
-    const lines = [requestLine, 'Host: 127.0.0.1', 'Connection: close', ...headers, ...(body ? [`Content-Length: ${Buffer.byteLength(body)}`] : [])];
+    const lines = [
+      requestLine,
+      'Host: 127.0.0.1',
+      'Connection: close',
+      ...headers,
+      ...(body ? [`Content-Length: ${Buffer.byteLength(body)}`] : []),
+    ];
     socket.on('connect', () => socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`));
     socket.on('data', (chunk: string) => {
       text += chunk;
@@ -77,7 +83,9 @@ async function ownerSnapshot(daemon: RunningDaemon): Promise<number> {
 describe('guessing tokens and cookies is throttled on every path, like logins', () => {
   let daemon: RunningDaemon;
   before(async () => {
-    daemon = await startDaemon({ config: { auth: { disabled: false, tokens: [TOKEN] }, video: { width: 160, height: 120 }, audio: { enabled: false } } });
+    daemon = await startDaemon({
+      config: { auth: { disabled: false, tokens: [TOKEN] }, video: { width: 160, height: 120 }, audio: { enabled: false } },
+    });
   });
   after(async () => {
     await daemon.stop();
@@ -92,7 +100,11 @@ describe('guessing tokens and cookies is throttled on every path, like logins', 
       if (i % 20 === 19) assert.equal(await ownerSnapshot(daemon), 200, 'the owner, mid-attack');
     }
     assertThrottled(answers, '?token=');
-    assert.equal((await rawRequest(daemon, attacker, `GET /snapshot.jpg?token=${TOKEN} HTTP/1.1`)).status, 429, 'the right token from the guessing host: no oracle');
+    assert.equal(
+      (await rawRequest(daemon, attacker, `GET /snapshot.jpg?token=${TOKEN} HTTP/1.1`)).status,
+      429,
+      'the right token from the guessing host: no oracle',
+    );
     assert.equal(await ownerSnapshot(daemon), 200);
   });
 
@@ -100,7 +112,9 @@ describe('guessing tokens and cookies is throttled on every path, like logins', 
     const bearer: Answer[] = [];
     const cookie: Answer[] = [];
     for (let i = 0; i < 30; i += 1) {
-      bearer.push(await rawRequest(daemon, '127.0.0.4', 'GET /snapshot.jpg HTTP/1.1', [`Authorization: Bearer guess-${i}-0123456789abcdef`]));
+      bearer.push(
+        await rawRequest(daemon, '127.0.0.4', 'GET /snapshot.jpg HTTP/1.1', [`Authorization: Bearer guess-${i}-0123456789abcdef`]),
+      );
       cookie.push(await rawRequest(daemon, '127.0.0.5', 'GET /metrics HTTP/1.1', [`Cookie: wscam_session=${String(i).padStart(43, 'A')}`]));
     }
     assertThrottled(bearer, 'Bearer');
@@ -116,7 +130,11 @@ describe('guessing tokens and cookies is throttled on every path, like logins', 
     const login = await tokenLogin(daemon, OWNER, TOKEN);
     const cookie = /Set-Cookie: (wscam_session=[^;]+)/i.exec(login.head)?.[1];
     assert.ok(cookie, `a session cookie for the owner: ${login.status}`);
-    const owner = new TestViewer(`ws://127.0.0.1:${daemon.port}/ws`, { headers: { Cookie: cookie }, origin: daemon.baseUrl, localAddress: OWNER });
+    const owner = new TestViewer(`ws://127.0.0.1:${daemon.port}/ws`, {
+      headers: { Cookie: cookie },
+      origin: daemon.baseUrl,
+      localAddress: OWNER,
+    });
     await owner.waitFor(() => owner.of(ChunkKind.Jpeg).length >= 2, 20_000, 'frames for the owner');
     owner.close();
   });
@@ -134,7 +152,18 @@ describe('guessing tokens and cookies is throttled on every path, like logins', 
     const viewer = '127.0.0.8';
     const stale = `wscam_session=${'S'.repeat(43)}`;
     for (let i = 0; i < 15; i += 1) {
-      assert.equal((await rawRequest(daemon, viewer, 'GET /ws HTTP/1.1', [`Cookie: ${stale}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='])).status, 401);
+      assert.equal(
+        (
+          await rawRequest(daemon, viewer, 'GET /ws HTTP/1.1', [
+            `Cookie: ${stale}`,
+            'Upgrade: websocket',
+            'Connection: Upgrade',
+            'Sec-WebSocket-Version: 13',
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+          ])
+        ).status,
+        401,
+      );
       assert.equal((await rawRequest(daemon, viewer, 'GET /api/session HTTP/1.1', [`Cookie: ${stale}`])).status, 401);
     }
     assert.equal((await tokenLogin(daemon, viewer, TOKEN)).status, 204);

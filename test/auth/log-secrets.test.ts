@@ -16,7 +16,8 @@ test('credentials in capture URLs never reach the log: not in ffmpeg stderr, the
     },
   });
   try {
-    const refused = (url: string) => (line: Record<string, unknown>) => typeof line.msg === 'string' && line.msg.startsWith(`ffmpeg: ${url}`);
+    const refused = (url: string) => (line: Record<string, unknown>) =>
+      typeof line.msg === 'string' && line.msg.startsWith(`ffmpeg: ${url}`);
     await daemon.waitForLog(refused('rtsp://[redacted]@127.0.0.1:1/stream1: Connection refused'), 20_000);
     await daemon.waitForLog(refused('http://127.0.0.1:1/snapshot.cgi?user=[redacted]&pwd=[redacted]&channel=1'), 20_000);
     const spawned = daemon.logLines().filter((line) => line.msg === 'ffmpeg spawned');
@@ -27,6 +28,9 @@ test('credentials in capture URLs never reach the log: not in ffmpeg stderr, the
   } finally {
     await daemon.stop();
   }
-  const leaked = daemon.output().split('\n').filter((line) => SECRET_PIECES.some((piece) => line.includes(piece)));
+  const leaked = daemon
+    .output()
+    .split('\n')
+    .filter((line) => SECRET_PIECES.some((piece) => line.includes(piece)));
   assert.deepEqual(leaked, []);
 });

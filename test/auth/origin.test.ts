@@ -26,8 +26,20 @@ describe('origin rule', () => {
   });
 
   it('refuses a missing, empty, "null" or malformed Origin', () => {
-    for (const origin of [undefined, '', 'null', 'cam.local:8080', 'http://cam.local:8080/', 'http://cam.local:8080/path',
-      'http://user@cam.local:8080', 'ws://cam.local:8080', 'http://cam.local:99999', ['http://cam.local:8080'], 'http://', 'http://:8080']) {
+    for (const origin of [
+      undefined,
+      '',
+      'null',
+      'cam.local:8080',
+      'http://cam.local:8080/',
+      'http://cam.local:8080/path',
+      'http://user@cam.local:8080',
+      'ws://cam.local:8080',
+      'http://cam.local:99999',
+      ['http://cam.local:8080'],
+      'http://',
+      'http://:8080',
+    ]) {
       assert.equal(isOriginAllowed(origin as string | undefined, 'cam.local:8080', 'http', []), false, String(origin));
     }
   });
@@ -43,8 +55,13 @@ describe('origin rule', () => {
     assert.equal(isOriginAllowed('https://viewer.example.com', 'cam.local:8080', 'http', allowed), true);
     assert.equal(isOriginAllowed('https://viewer.example.com:443', 'cam.local:8080', 'http', allowed), true);
     assert.equal(isOriginAllowed('http://10.0.0.2:3000', 'cam.local:8080', 'http', allowed), true);
-    for (const origin of ['https://viewer.example.com.evil.net', 'https://evil.viewer.example.com', 'http://viewer.example.com',
-      'http://10.0.0.2:3001', 'https://viewer.example.co']) {
+    for (const origin of [
+      'https://viewer.example.com.evil.net',
+      'https://evil.viewer.example.com',
+      'http://viewer.example.com',
+      'http://10.0.0.2:3001',
+      'https://viewer.example.co',
+    ]) {
       assert.equal(isOriginAllowed(origin, 'cam.local:8080', 'http', allowed), false, origin);
     }
   });

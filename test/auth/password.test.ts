@@ -87,6 +87,9 @@ describe('password hashing under load', () => {
   it('answers many verifications at once correctly (they queue, two at a time)', async () => {
     const hash = await hashPassword('pw');
     const results = await Promise.all(Array.from({ length: 9 }, (_, i) => verifyPassword(i % 3 === 0 ? 'pw' : 'no', hash)));
-    assert.deepEqual(results, Array.from({ length: 9 }, (_, i) => i % 3 === 0));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 9 }, (_, i) => i % 3 === 0),
+    );
   });
 });

@@ -18,8 +18,14 @@ test('URL userinfo is hidden whatever characters the password holds', () => {
 test('query parameters named like credentials are hidden, the rest of the URL kept', () => {
   const cases: Array<[string, string]> = [
     ['http://cam/snapshot.cgi?user=admin&pwd=s3cr3tq', 'http://cam/snapshot.cgi?user=[redacted]&pwd=[redacted]'],
-    ['/a?channel=1&password=x&passwd=y&pass=z&username=u', '/a?channel=1&password=[redacted]&passwd=[redacted]&pass=[redacted]&username=[redacted]'],
-    ['/a?token=t&api_key=k&auth=a&secret=s&access_token=at&u=x&p=y', '/a?token=[redacted]&api_key=[redacted]&auth=[redacted]&secret=[redacted]&access_token=[redacted]&u=[redacted]&p=[redacted]'],
+    [
+      '/a?channel=1&password=x&passwd=y&pass=z&username=u',
+      '/a?channel=1&password=[redacted]&passwd=[redacted]&pass=[redacted]&username=[redacted]',
+    ],
+    [
+      '/a?token=t&api_key=k&auth=a&secret=s&access_token=at&u=x&p=y',
+      '/a?token=[redacted]&api_key=[redacted]&auth=[redacted]&secret=[redacted]&access_token=[redacted]&u=[redacted]&p=[redacted]',
+    ],
     ['/a?PWD=s3&cr3t&x=1', '/a?PWD=[redacted]&x=1'],
     ['/a?x=1#pwd', '/a?x=1#pwd'],
   ];
@@ -41,12 +47,19 @@ test('Authorization headers and bearer tokens are hidden; ordinary ffmpeg lines 
 test('in JSON text a match never runs past the end of a string', () => {
   const line = JSON.stringify({ msg: 'ffmpeg: rtsp://cam/x', remote: 'u@h', args: ['-i', 'rtsp://a:b"c@h/s', 'x?key=k"q'] });
   const hidden = redactSecrets(line);
-  assert.deepEqual(JSON.parse(hidden), { msg: 'ffmpeg: rtsp://cam/x', remote: 'u@h', args: ['-i', 'rtsp://[redacted]@h/s', 'x?key=[redacted]'] });
+  assert.deepEqual(JSON.parse(hidden), {
+    msg: 'ffmpeg: rtsp://cam/x',
+    remote: 'u@h',
+    args: ['-i', 'rtsp://[redacted]@h/s', 'x?key=[redacted]'],
+  });
 });
 
 test('redactValue hides strings at any depth, errors included, and bounds what it walks', () => {
   const error = Object.assign(new Error('cannot open rtsp://a:b@cam/x'), { code: 'ECONNREFUSED' });
-  const copy = redactValue({ args: ['-i', 'rtsp://a:b@cam/x'], nested: { url: 'http://h/?pwd=1' }, err: error, n: 3 }) as Record<string, unknown>;
+  const copy = redactValue({ args: ['-i', 'rtsp://a:b@cam/x'], nested: { url: 'http://h/?pwd=1' }, err: error, n: 3 }) as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual(copy.args, ['-i', 'rtsp://[redacted]@cam/x']);
   assert.deepEqual(copy.nested, { url: 'http://h/?pwd=[redacted]' });
   const err = copy.err as Record<string, unknown>;

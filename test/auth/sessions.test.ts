@@ -101,7 +101,10 @@ describe('sessions', () => {
     const changed = await store.create('user:alice', 'old-hash');
     assert.equal(store.validate(gone.secret, stamps), undefined);
     assert.equal(store.validate(changed.secret, stamps), undefined);
-    assert.deepEqual(ended.map(([, reason]) => reason), ['invalidated', 'invalidated']);
+    assert.deepEqual(
+      ended.map(([, reason]) => reason),
+      ['invalidated', 'invalidated'],
+    );
   });
 
   it('is bounded: the least recently used session is evicted', async () => {

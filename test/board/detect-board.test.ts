@@ -29,7 +29,11 @@ function detect(board: Board, mode = 'config'): { status: number | null; stdout:
   mkdirSync(bin, { recursive: true });
   mkdirSync(hw, { recursive: true });
   // Stand-ins that find nothing unless a test gives them output, so the host's own tools never decide.
-  const tools = { 'rpicam-vid': 'echo "No cameras available!"', arecord: 'echo "**** List of CAPTURE Hardware Devices ****"', ...board.tools };
+  const tools = {
+    'rpicam-vid': 'echo "No cameras available!"',
+    arecord: 'echo "**** List of CAPTURE Hardware Devices ****"',
+    ...board.tools,
+  };
   for (const [name, body] of Object.entries(tools)) {
     if (body === null) continue;
     writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
@@ -44,7 +48,7 @@ function detect(board: Board, mode = 'config'): { status: number | null; stdout:
     env: { PATH: `${bin}:/usr/bin:/bin`, WSCAM_HW_ROOT: hw },
     timeout: 30_000,
   });
-  const config = result.status === 0 && mode === 'config' ? JSON.parse(result.stdout) : undefined;
+  const config = result.status === 0 && mode === 'config' ? (JSON.parse(result.stdout) as unknown) : undefined;
   return { status: result.status, stdout: result.stdout, config };
 }
 
@@ -90,7 +94,8 @@ describe('detect-board.sh config', () => {
   });
 
   test('a Pi camera listed by rpicam-vid gives video.source "libcamera"; a USB mic gives an ALSA plughw device', () => {
-    const listing = 'printf "Available cameras\\n-----------------\\n0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n"';
+    const listing =
+      'printf "Available cameras\\n-----------------\\n0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n"';
     const { status, config } = detect({ tools: { 'rpicam-vid': listing, arecord: USB_MIC }, files: USB_WEBCAM });
     assert.equal(status, 0);
     const { video, audio } = config as { video: Record<string, unknown>; audio: Record<string, unknown> };
@@ -99,33 +104,50 @@ describe('detect-board.sh config', () => {
     assert.deepEqual(audio, { enabled: true, source: 'alsa', device: 'plughw:1,0', codec: 'pcm' });
   });
 
-  test('the older libcamera-vid name is used when rpicam-vid is absent', { skip: hostHas('rpicam-vid') && 'this host has rpicam-vid' }, () => {
-    const listing = 'printf "Available cameras\\n0 : ov5647 [2592x1944] (/base/soc/i2c0mux/i2c@1/ov5647@36)\\n"';
-    const { config } = detect({ tools: { 'rpicam-vid': null, 'libcamera-vid': listing } });
-    assert.equal((config as { video: { source: string } }).video.source, 'libcamera');
-  });
+  test(
+    'the older libcamera-vid name is used when rpicam-vid is absent',
+    { skip: hostHas('rpicam-vid') && 'this host has rpicam-vid' },
+    () => {
+      const listing = 'printf "Available cameras\\n0 : ov5647 [2592x1944] (/base/soc/i2c0mux/i2c@1/ov5647@36)\\n"';
+      const { config } = detect({ tools: { 'rpicam-vid': null, 'libcamera-vid': listing } });
+      assert.equal((config as { video: { source: string } }).video.source, 'libcamera');
+    },
+  );
 
-  test('the libcamera config passes check-config', { skip: !schemaKnowsLibcamera && 'video.source "libcamera" is not in this schema yet' }, () => {
-    const listing = 'printf "0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n"';
-    assert.equal(checkConfig(detect({ tools: { 'rpicam-vid': listing } }).config), 'ok');
-  });
+  test(
+    'the libcamera config passes check-config',
+    { skip: !schemaKnowsLibcamera && 'video.source "libcamera" is not in this schema yet' },
+    () => {
+      const listing = 'printf "0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n"';
+      assert.equal(checkConfig(detect({ tools: { 'rpicam-vid': listing } }).config), 'ok');
+    },
+  );
 
-  test('a USB webcam gives v4l2 on its capture node, not its metadata node, and no mic leaves audio off', { skip: hostHasV4l2Ctl && 'v4l2-ctl on this host would decide instead of sysfs' }, () => {
-    const { config } = detect({ files: { ...PI_INTERNAL_NODES, ...USB_WEBCAM } });
-    const { video, audio } = config as { video: Record<string, unknown>; audio: Record<string, unknown> };
-    assert.equal(video.source, 'v4l2');
-    assert.equal(video.device, '/dev/video0');
-    assert.deepEqual(audio, { enabled: false });
-    assert.equal(checkConfig(config), 'ok');
-  });
+  test(
+    'a USB webcam gives v4l2 on its capture node, not its metadata node, and no mic leaves audio off',
+    { skip: hostHasV4l2Ctl && 'v4l2-ctl on this host would decide instead of sysfs' },
+    () => {
+      const { config } = detect({ files: { ...PI_INTERNAL_NODES, ...USB_WEBCAM } });
+      const { video, audio } = config as { video: Record<string, unknown>; audio: Record<string, unknown> };
+      assert.equal(video.source, 'v4l2');
+      assert.equal(video.device, '/dev/video0');
+      assert.deepEqual(audio, { enabled: false });
+      assert.equal(checkConfig(config), 'ok');
+    },
+  );
 
-  test("the Pi's codec and ISP nodes are not cameras", { skip: hostHasV4l2Ctl && 'v4l2-ctl on this host would decide instead of sysfs' }, () => {
-    const { config } = detect({ files: PI_INTERNAL_NODES });
-    assert.equal((config as { video: { source: string } }).video.source, 'test');
-  });
+  test(
+    "the Pi's codec and ISP nodes are not cameras",
+    { skip: hostHasV4l2Ctl && 'v4l2-ctl on this host would decide instead of sysfs' },
+    () => {
+      const { config } = detect({ files: PI_INTERNAL_NODES });
+      assert.equal((config as { video: { source: string } }).video.source, 'test');
+    },
+  );
 
   test('v4l2-ctl decides which node captures where it is installed', () => {
-    const v4l2ctl = 'case "$*" in *video1*) printf "\\tDevice Caps      : 0x04200001\\n\\t\\tVideo Capture\\n";; *) printf "\\tDevice Caps      : 0x04a00000\\n\\t\\tMetadata Capture\\n";; esac';
+    const v4l2ctl =
+      'case "$*" in *video1*) printf "\\tDevice Caps      : 0x04200001\\n\\t\\tVideo Capture\\n";; *) printf "\\tDevice Caps      : 0x04a00000\\n\\t\\tMetadata Capture\\n";; esac';
     const { config } = detect({ tools: { 'v4l2-ctl': v4l2ctl }, files: USB_WEBCAM });
     assert.equal((config as { video: { device: string } }).video.device, '/dev/video1');
   });

@@ -42,11 +42,25 @@ describe('systemd/wscam.service', () => {
     assert.match(readFileSync(fileURLToPath(new URL('../../../scripts/install.sh', import.meta.url)), 'utf8'), /README\.md/);
   });
 
-  test('passes systemd-analyze verify and scores at most 2.0 in systemd-analyze security', { skip: !hasSystemdAnalyze && 'no systemd-analyze here (CI installs it)' }, () => {
-    const verify = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(verify.status, 0, verify.stderr);
-    // --threshold is on systemd's 0..100 scale: 20 is the 2.0 that the table prints.
-    const security = spawnSync('systemd-analyze', ['security', '--offline=yes', '--threshold=20', UNIT], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(security.status, 0, security.stdout.split('\n').filter((line) => line.includes('Overall')).join('\n'));
-  });
+  test(
+    'passes systemd-analyze verify and scores at most 2.0 in systemd-analyze security',
+    { skip: !hasSystemdAnalyze && 'no systemd-analyze here (CI installs it)' },
+    () => {
+      const verify = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(verify.status, 0, verify.stderr);
+      // --threshold is on systemd's 0..100 scale: 20 is the 2.0 that the table prints.
+      const security = spawnSync('systemd-analyze', ['security', '--offline=yes', '--threshold=20', UNIT], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(
+        security.status,
+        0,
+        security.stdout
+          .split('\n')
+          .filter((line) => line.includes('Overall'))
+          .join('\n'),
+      );
+    },
+  );
 });

@@ -33,7 +33,12 @@ interface PageGlobals {
       framesDrawn: number;
       fps: number;
       audioCodec: string | null;
-      audio: { muted: boolean; sink: string | null; chunks: number; buffer: { bufferedMs: number; playing: boolean; skips: number } | null };
+      audio: {
+        muted: boolean;
+        sink: string | null;
+        chunks: number;
+        buffer: { bufferedMs: number; playing: boolean; skips: number } | null;
+      };
     };
   };
   document: {
@@ -79,12 +84,14 @@ class PageErrors {
   watch(page: Page): void {
     this.ran.set(page, false);
     page.on('load', () => {
-      page.evaluate(() => typeof (globalThis as unknown as Partial<PageGlobals>).wscam === 'object').then(
-        (found) => {
-          if (found) this.ran.set(page, true);
-        },
-        () => {},
-      );
+      page
+        .evaluate(() => typeof (globalThis as unknown as Partial<PageGlobals>).wscam === 'object')
+        .then(
+          (found) => {
+            if (found) this.ran.set(page, true);
+          },
+          () => {},
+        );
     });
     page.on('pageerror', (error) => this.messages.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
@@ -142,7 +149,7 @@ async function turnSoundOn(page: Page): Promise<void> {
 async function waitForTone(page: Page): Promise<number> {
   try {
     const handle = await page.waitForFunction(analyserPeak, undefined, { polling: 100 });
-    return (await handle.jsonValue()) as number;
+    return await handle.jsonValue();
   } catch (error) {
     const stats = await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats());
     throw new Error(`no tone in the analyser; viewer stats: ${JSON.stringify(stats)}`, { cause: error });
@@ -220,11 +227,15 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', { s
   test('the status overlay shows resolution and an fps near the configured 15', async () => {
     const page = await open();
     await waitForFrames(page);
-    const fpsText = await page.waitForFunction(() => {
-      const text = (globalThis as unknown as PageGlobals).document.getElementById('stat-fps')?.textContent ?? '';
-      const fps = Number(text);
-      return fps >= 5 && fps <= 20 ? text : false;
-    }, undefined, { polling: 250 });
+    const fpsText = await page.waitForFunction(
+      () => {
+        const text = (globalThis as unknown as PageGlobals).document.getElementById('stat-fps')?.textContent ?? '';
+        const fps = Number(text);
+        return fps >= 5 && fps <= 20 ? text : false;
+      },
+      undefined,
+      { polling: 250 },
+    );
     assert.ok(Number(await fpsText.jsonValue()) >= 5);
     assert.match((await page.locator('#stat-resolution').textContent()) ?? '', /640×480/);
     assert.match((await page.locator('#stat-state').textContent()) ?? '', /Live/);
@@ -376,7 +387,10 @@ describe('viewer reconnects when the daemon restarts', { skip: skipWithoutChromi
     await page
       .waitForFunction((n) => (globalThis as unknown as PageGlobals).wscam.stats().framesDrawn > n + 3, framesBefore)
       .catch(async (error: unknown) => {
-        const state = await page.evaluate(() => [(globalThis as unknown as PageGlobals).wscam.state(), (globalThis as unknown as PageGlobals).wscam.stats()]);
+        const state = await page.evaluate(() => [
+          (globalThis as unknown as PageGlobals).wscam.state(),
+          (globalThis as unknown as PageGlobals).wscam.stats(),
+        ]);
         throw new Error(`no new frames after the restart: ${JSON.stringify(state)}\n${daemons.at(-1)?.output()}`, { cause: error });
       });
     assert.equal(await page.locator('#message').isHidden(), true);
@@ -384,54 +398,58 @@ describe('viewer reconnects when the daemon restarts', { skip: skipWithoutChromi
   });
 });
 
-describe('viewer with Opus audio from ffmpeg', { skip: skipWithoutChromium || (existsSync(FFMPEG) ? false : `no ffmpeg at ${FFMPEG}`) }, () => {
-  let daemon: RunningDaemon;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const errors = new PageErrors();
+describe(
+  'viewer with Opus audio from ffmpeg',
+  { skip: skipWithoutChromium || (existsSync(FFMPEG) ? false : `no ffmpeg at ${FFMPEG}`) },
+  () => {
+    let daemon: RunningDaemon;
+    let browser: Browser;
+    const contexts: BrowserContext[] = [];
+    const errors = new PageErrors();
 
-  before(async () => {
-    const config: ConfigInput = {
-      ffmpeg: { path: FFMPEG },
-      video: { source: 'test', fps: 15 },
-      audio: {
-        enabled: true,
-        source: 'ffmpeg',
-        codec: 'opus',
-        sampleRate: 48000,
-        channels: 1,
-        input: ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-      },
-    };
-    [daemon, browser] = await Promise.all([startDaemon({ config }), launchBrowser()]);
-  });
+    before(async () => {
+      const config: ConfigInput = {
+        ffmpeg: { path: FFMPEG },
+        video: { source: 'test', fps: 15 },
+        audio: {
+          enabled: true,
+          source: 'ffmpeg',
+          codec: 'opus',
+          sampleRate: 48000,
+          channels: 1,
+          input: ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+        },
+      };
+      [daemon, browser] = await Promise.all([startDaemon({ config }), launchBrowser()]);
+    });
 
-  after(async () => {
-    await Promise.all(contexts.map((context) => context.close()));
-    await browser?.close();
-    await daemon?.stop();
-  });
+    after(async () => {
+      await Promise.all(contexts.map((context) => context.close()));
+      await browser?.close();
+      await daemon?.stop();
+    });
 
-  test('WebCodecs decodes the Opus tone into the analyser', async () => {
-    const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors);
-    contexts.push(context);
-    assert.equal(await page.evaluate(() => 'AudioDecoder' in globalThis), true, 'this Chromium has WebCodecs AudioDecoder');
-    await waitForFrames(page, 1);
-    await turnSoundOn(page);
-    assert.ok((await waitForTone(page)) > 0.01);
-    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'opus');
-    errors.assertCleanRun();
-  });
+    test('WebCodecs decodes the Opus tone into the analyser', async () => {
+      const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors);
+      contexts.push(context);
+      assert.equal(await page.evaluate(() => 'AudioDecoder' in globalThis), true, 'this Chromium has WebCodecs AudioDecoder');
+      await waitForFrames(page, 1);
+      await turnSoundOn(page);
+      assert.ok((await waitForTone(page)) > 0.01);
+      assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'opus');
+      errors.assertCleanRun();
+    });
 
-  test('a browser without AudioDecoder asks for PCM and plays it', async () => {
-    const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors, DESKTOP, 'delete globalThis.AudioDecoder;');
-    contexts.push(context);
-    await waitForFrames(page, 1);
-    await turnSoundOn(page);
-    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'pcm_s16le');
-    assert.ok((await waitForTone(page)) > 0.01);
-  });
-});
+    test('a browser without AudioDecoder asks for PCM and plays it', async () => {
+      const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors, DESKTOP, 'delete globalThis.AudioDecoder;');
+      contexts.push(context);
+      await waitForFrames(page, 1);
+      await turnSoundOn(page);
+      assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'pcm_s16le');
+      assert.ok((await waitForTone(page)) > 0.01);
+    });
+  },
+);
 
 describe('viewer login', { skip: skipWithoutChromium }, () => {
   const USER = { username: 'alice', password: 'correct horse battery' };
@@ -444,7 +462,9 @@ describe('viewer login', { skip: skipWithoutChromium }, () => {
   before(async () => {
     const passwordHash = await hashPassword(USER.password);
     [daemon, browser] = await Promise.all([
-      startDaemon({ config: { ...syntheticConfig, auth: { disabled: false, users: [{ username: USER.username, passwordHash }], tokens: [TOKEN] } } }),
+      startDaemon({
+        config: { ...syntheticConfig, auth: { disabled: false, users: [{ username: USER.username, passwordHash }], tokens: [TOKEN] } },
+      }),
       launchBrowser(),
     ]);
   });
@@ -518,7 +538,9 @@ describe('viewer login screens against stubbed /api endpoints', { skip: skipWith
     let failures = 0;
     const logins: unknown[] = [];
     await context.route('**/api/session', (route) =>
-      route.fulfill(authenticated ? { status: 200, json: { authenticated: true, kind: 'session', username: 'alice' } } : { status: 401, body: '' }),
+      route.fulfill(
+        authenticated ? { status: 200, json: { authenticated: true, kind: 'session', username: 'alice' } } : { status: 401, body: '' },
+      ),
     );
     await context.route('**/api/login', (route) => {
       const body = route.request().postDataJSON() as { username?: string; password?: string; token?: string };

@@ -78,7 +78,11 @@ test('reconfigure swaps the camera under an attached viewer: new size arrives, o
   hub.on('viewers', (count) => detached.push(count));
   hub.attach(viewer);
   await capture.start();
-  await viewer.until(() => viewer.of(ChunkKind.Jpeg).length >= 3 && viewer.of(ChunkKind.Pcm).length >= 10, 15_000, 'frames and audio at 160x120');
+  await viewer.until(
+    () => viewer.of(ChunkKind.Jpeg).length >= 3 && viewer.of(ChunkKind.Pcm).length >= 10,
+    15_000,
+    'frames and audio at 160x120',
+  );
   assert.deepEqual(sizeOf(viewer.of(ChunkKind.Jpeg).at(-1)!), [160, 120]);
   const before = childPids(process.pid, 'ffmpeg');
   assert.equal(before.length, 2, 'one ffmpeg child for the camera, one for the microphone');
@@ -95,7 +99,11 @@ test('reconfigure swaps the camera under an attached viewer: new size arrives, o
   assert.equal(hub.viewerCount, 1);
   assert.deepEqual(detached, [1], 'the viewer was attached once and never detached');
   const sequences = viewer.of(ChunkKind.Jpeg).map((chunk) => chunk.sequence);
-  assert.deepEqual(sequences, [...sequences].sort((a, b) => a - b), 'frame sequence numbers keep rising across the swap');
+  assert.deepEqual(
+    sequences,
+    [...sequences].sort((a, b) => a - b),
+    'frame sequence numbers keep rising across the swap',
+  );
 });
 
 test('reconfigure with nobody watching builds the new sources but starts nothing; the next viewer starts them', async (t) => {
@@ -122,7 +130,12 @@ test('a factory that throws on reconfigure leaves the running sources as they we
     if (config.video.width > 200) throw new Error('refused');
     return createCaptureSources(config, listeners, sourceLog);
   };
-  const capture = new CaptureController({ hub, config: cameraConfig(160, 120, { audio: { enabled: false } }), log, createSources: refuseWide });
+  const capture = new CaptureController({
+    hub,
+    config: cameraConfig(160, 120, { audio: { enabled: false } }),
+    log,
+    createSources: refuseWide,
+  });
   t.after(() => capture.stop());
   const viewer = new FastViewer();
   hub.attach(viewer);

@@ -15,7 +15,11 @@ function ffmpegChildren(parentPid: number): number[] {
 }
 
 /** Polls an HTTP JSON endpoint until `accept` holds (bounded); the daemon has no push channel for health. */
-async function waitForHealth(daemon: RunningDaemon, accept: (status: number, body: Record<string, unknown>) => boolean, timeoutMs = 20000): Promise<Record<string, unknown>> {
+async function waitForHealth(
+  daemon: RunningDaemon,
+  accept: (status: number, body: Record<string, unknown>) => boolean,
+  timeoutMs = 20000,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -30,7 +34,10 @@ async function waitForHealth(daemon: RunningDaemon, accept: (status: number, bod
 
 test('camera and microphone through ffmpeg: whole JPEGs at the configured size, 20 ms PCM chunks', async () => {
   const daemon = await startDaemon({
-    config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240, fps: 15 }, audio: { source: 'ffmpeg', input: MICROPHONE, codec: 'pcm' } },
+    config: {
+      video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240, fps: 15 },
+      audio: { source: 'ffmpeg', input: MICROPHONE, codec: 'pcm' },
+    },
   });
   const viewer = new TestViewer(daemon.wsUrl);
   try {
@@ -50,7 +57,10 @@ test('camera and microphone through ffmpeg: whole JPEGs at the configured size, 
 
 test('Opus microphone: the hello says opus, Opus packets arrive, and a viewer may switch to PCM', async () => {
   const daemon = await startDaemon({
-    config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240 }, audio: { source: 'ffmpeg', input: MICROPHONE, codec: 'opus' } },
+    config: {
+      video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240 },
+      audio: { source: 'ffmpeg', input: MICROPHONE, codec: 'opus' },
+    },
   });
   const viewer = new TestViewer(daemon.wsUrl);
   try {
@@ -74,7 +84,9 @@ test('Opus microphone: the hello says opus, Opus packets arrive, and a viewer ma
 });
 
 test('kill -9 of the ffmpeg child: frames come back and no viewer is disconnected', async () => {
-  const daemon = await startDaemon({ config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240 }, audio: { enabled: false } } });
+  const daemon = await startDaemon({
+    config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240 }, audio: { enabled: false } },
+  });
   const viewer = new TestViewer(daemon.wsUrl);
   try {
     await viewer.waitFor(() => viewer.of(ChunkKind.Jpeg).length >= 3, 30000, 'frames');
@@ -97,7 +109,10 @@ test('kill -9 of the ffmpeg child: frames come back and no viewer is disconnecte
 
 test('a missing camera: 503 with the reason, retries, "no signal" frames, no crash', async () => {
   const daemon = await startDaemon({
-    config: { video: { source: 'ffmpeg', input: ['-f', 'mjpeg', '-i', '/nonexistent/camera.mjpeg'], width: 320, height: 240 }, audio: { enabled: false } },
+    config: {
+      video: { source: 'ffmpeg', input: ['-f', 'mjpeg', '-i', '/nonexistent/camera.mjpeg'], width: 320, height: 240 },
+      audio: { enabled: false },
+    },
   });
   const viewer = new TestViewer(daemon.wsUrl);
   try {
@@ -106,7 +121,10 @@ test('a missing camera: 503 with the reason, retries, "no signal" frames, no cra
     await viewer.waitFor(() => viewer.of(ChunkKind.Jpeg).length >= 2, 10000, '"no signal" frames');
     const placeholder = jpeg.decode(viewer.of(ChunkKind.Jpeg)[0]!.payload, { useTArray: true });
     assert.deepEqual([placeholder.width, placeholder.height], [320, 240]);
-    await daemon.waitForLog((line) => typeof line.msg === 'string' && line.msg.includes('restarting') && Number(line.retryInMs) >= 2000, 15000);
+    await daemon.waitForLog(
+      (line) => typeof line.msg === 'string' && line.msg.includes('restarting') && Number(line.retryInMs) >= 2000,
+      15000,
+    );
     assert.ok(daemon.output().includes('No such file or directory'), 'ffmpeg stderr reaches the log');
     assert.equal(daemon.child.exitCode, null);
     assert.equal(viewer.closeCode, undefined);
@@ -117,7 +135,9 @@ test('a missing camera: 503 with the reason, retries, "no signal" frames, no cra
 });
 
 test('capture stops idleSeconds after the last viewer and starts again for a new one', async () => {
-  const daemon = await startDaemon({ config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240, idleSeconds: 1 }, audio: { enabled: false } } });
+  const daemon = await startDaemon({
+    config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240, idleSeconds: 1 }, audio: { enabled: false } },
+  });
   try {
     assert.deepEqual(ffmpegChildren(daemon.child.pid!), [], 'no capture before the first viewer');
     const snapshot = await fetch(`${daemon.baseUrl}/snapshot.jpg`);
@@ -127,12 +147,21 @@ test('capture stops idleSeconds after the last viewer and starts again for a new
     const first = new TestViewer(daemon.wsUrl);
     await first.waitFor(() => first.of(ChunkKind.Jpeg).length >= 2, 30000, 'frames');
     first.close();
-    await daemon.waitForLog((line) => line.msg === 'no viewers: capture stopped' && line !== daemon.logLines().find((first) => first.msg === 'no viewers: capture stopped'), 10000);
+    await daemon.waitForLog(
+      (line) =>
+        line.msg === 'no viewers: capture stopped' &&
+        line !== daemon.logLines().find((first) => first.msg === 'no viewers: capture stopped'),
+      10000,
+    );
     await daemon.waitForLog((line) => line.msg === 'ffmpeg exited', 10000);
     const health = await (await fetch(`${daemon.baseUrl}/healthz`)).json();
     assert.equal((health as { capture: string }).capture, 'idle');
     const second = new TestViewer(daemon.wsUrl);
-    await second.waitFor(() => second.of(ChunkKind.Jpeg).filter((frame) => frame.captureTimeUs > Date.now() * 1000 - 2_000_000).length >= 2, 30000, 'fresh frames');
+    await second.waitFor(
+      () => second.of(ChunkKind.Jpeg).filter((frame) => frame.captureTimeUs > Date.now() * 1000 - 2_000_000).length >= 2,
+      30000,
+      'fresh frames',
+    );
     second.close();
     assert.equal(daemon.logLines().filter((line) => line.msg === 'capture started').length, 3);
   } finally {

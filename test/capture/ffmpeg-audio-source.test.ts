@@ -79,7 +79,7 @@ async function runFfmpeg(args: string[], input: Buffer): Promise<Buffer> {
 test('pcm: exact 20 ms chunks of s16le with 20 ms-spaced capture times', async (t) => {
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'pcm', sampleRate: 16000, channels: 2 });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => listener.chunks.length >= 30, 10_000, '30 pcm chunks');
   await source.stop();
   assert.equal(listener.states.at(-1)?.status, 'stopped');
@@ -95,7 +95,7 @@ test('pcm: exact 20 ms chunks of s16le with 20 ms-spaced capture times', async (
 test('opus: 20 ms packets that a real decoder turns back into the tone', async (t) => {
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'opus', sampleRate: 48000, channels: 1 });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => ofKind(listener.chunks, ChunkKind.Opus).length >= 25, 10_000, '25 opus packets');
   await source.stop();
   const packets = ofKind(listener.chunks, ChunkKind.Opus).map((c) => c.payload);
@@ -105,7 +105,10 @@ test('opus: 20 ms packets that a real decoder turns back into the tone', async (
     assert.ok(config >= 16 && (config & 3) === 3 && (packet[0]! & 3) === 0, `20 ms CELT packet, TOC 0x${packet[0]!.toString(16)}`);
   }
   const ogg = oggOpusStream(packets, 1, 48000);
-  const pcm = await runFfmpeg(['-hide_banner', '-loglevel', 'error', '-f', 'ogg', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '48000', 'pipe:1'], ogg);
+  const pcm = await runFfmpeg(
+    ['-hide_banner', '-loglevel', 'error', '-f', 'ogg', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '48000', 'pipe:1'],
+    ogg,
+  );
   const expectedBytes = packets.length * 960 * 2;
   assert.ok(Math.abs(pcm.length - expectedBytes) <= 960 * 2, `decoded ${pcm.length} bytes, expected about ${expectedBytes}`);
   assert.ok(rms(pcm.subarray(pcm.length / 4)) > 1000, 'decoded audio is not silent');
@@ -114,7 +117,7 @@ test('opus: 20 ms packets that a real decoder turns back into the tone', async (
 test('an audio source with a missing input goes down and retries without throwing', async (t) => {
   const { source, listener } = audioSource({ source: 'ffmpeg', input: ['-i', '/nonexistent/audio.wav'], codec: 'pcm' });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => listener.states.filter((s) => s.status === 'down').length >= 2, 10_000, 'two failures');
   const down = listener.states.find((s) => s.status === 'down');
   assert.ok(down?.status === 'down');
@@ -126,7 +129,7 @@ test('an audio source with a missing input goes down and retries without throwin
 test('opus also delivers the same audio as 20 ms PCM chunks from a second output, ~50/s each', async (t) => {
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'opus', sampleRate: 48000, channels: 1 });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   const enough = (): boolean => ofKind(listener.chunks, ChunkKind.Opus).length >= 75 && ofKind(listener.chunks, ChunkKind.Pcm).length >= 75;
   await listener.until(enough, 10_000, '75 opus packets and 75 pcm chunks');
   await source.stop();
@@ -135,7 +138,8 @@ test('opus also delivers the same audio as 20 ms PCM chunks from a second output
   const pcm = ofKind(listener.chunks, ChunkKind.Pcm);
   for (const chunk of pcm) assert.equal(chunk.payload.length, 1920, '20 ms of 48 kHz mono s16le');
   for (const kind of [opus, pcm]) {
-    for (let i = 1; i < kind.length; i += 1) assert.ok(kind[i]!.captureTimeUs >= kind[i - 1]!.captureTimeUs, `capture times never go back (kind ${kind[i]!.kind}, #${i})`);
+    for (let i = 1; i < kind.length; i += 1)
+      assert.ok(kind[i]!.captureTimeUs >= kind[i - 1]!.captureTimeUs, `capture times never go back (kind ${kind[i]!.kind}, #${i})`);
   }
   // Skip the start, where ffmpeg may hand over what it buffered while opening in one read.
   const opusRate = ratePerSecond(opus, 20);
@@ -151,7 +155,7 @@ test('opus also delivers the same audio as 20 ms PCM chunks from a second output
 test('opus: kill -9 of the child restarts it with both outputs', async (t) => {
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'opus', sampleRate: 48000, channels: 1 });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   const both = (from: number, n: number) => (): boolean => {
     const after = listener.chunks.slice(from);
     return ofKind(after, ChunkKind.Opus).length >= n && ofKind(after, ChunkKind.Pcm).length >= n;
@@ -177,7 +181,7 @@ test('opus: a PCM pipe that ends at once costs only the PCM; Opus goes on and st
   t.after(fake.cleanup);
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'opus', sampleRate: 48000, channels: 1 }, fake.path);
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => ofKind(listener.chunks, ChunkKind.Opus).length >= 25, 10_000, '25 opus packets');
   assert.equal(ofKind(listener.chunks, ChunkKind.Pcm).length, 0);
   assert.equal(source.restarts, 0);
@@ -189,12 +193,19 @@ test('opus: a PCM pipe whose reader goes away makes ffmpeg fail; the source rest
   // fd 3 reaches the daemon through `head` on a fifo, which exits after 0.5 s of audio: ffmpeg's next
   // write to pipe:3 fails (EPIPE) while Opus is still flowing. exec keeps ffmpeg the supervised process.
   const fake = await wrappedFfmpeg(
-    ['dir=$(mktemp -d)', 'mkfifo "$dir/pcm"', 'head -c 48000 <"$dir/pcm" >&3 &', 'exec 3>"$dir/pcm"', 'rm -rf "$dir"', 'exec "$REAL" "$@"'].join('\n'),
+    [
+      'dir=$(mktemp -d)',
+      'mkfifo "$dir/pcm"',
+      'head -c 48000 <"$dir/pcm" >&3 &',
+      'exec 3>"$dir/pcm"',
+      'rm -rf "$dir"',
+      'exec "$REAL" "$@"',
+    ].join('\n'),
   );
   t.after(fake.cleanup);
   const { source, listener } = audioSource({ source: 'ffmpeg', input: SINE, codec: 'opus', sampleRate: 48000, channels: 1 }, fake.path);
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => listener.states.some((s) => s.status === 'down'), 10_000, 'a failure');
   const down = listener.states.find((s) => s.status === 'down');
   assert.ok(down?.status === 'down');

@@ -29,7 +29,7 @@ test('lavfi testsrc2 gives whole JPEGs at the configured size; stop then start w
   const video = { source: 'ffmpeg' as const, input: TESTSRC, width: 160, height: 120, fps: 10, quality: 70 };
   const { source, listener, lines } = videoSource(video);
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   assert.deepEqual(listener.states[0], { status: 'starting' });
   await listener.until(() => listener.chunks.length >= 3, 10_000, 'three frames');
   assert.equal(source.state.status, 'running');
@@ -41,7 +41,10 @@ test('lavfi testsrc2 gives whole JPEGs at the configured size; stop then start w
   }
   const decoded = jpeg.decode(listener.chunks[1]!.payload, { useTArray: true });
   assert.deepEqual([decoded.width, decoded.height], [160, 120]);
-  assert.ok(lines.some((l) => /^first frame after \d+ ms$/.test(String(l.msg))), 'logs the time to the first frame');
+  assert.ok(
+    lines.some((l) => /^first frame after \d+ ms$/.test(String(l.msg))),
+    'logs the time to the first frame',
+  );
 
   const pid = source.pid!;
   await source.stop();
@@ -50,7 +53,7 @@ test('lavfi testsrc2 gives whole JPEGs at the configured size; stop then start w
   assert.throws(() => process.kill(pid, 0), 'the child is gone once stop() resolves');
 
   const before = listener.chunks.length;
-  source.start();
+  void source.start();
   await listener.until(() => listener.chunks.length >= before + 2 && source.state.status === 'running', 10_000, 'frames after restart');
   await source.stop();
 });
@@ -59,14 +62,17 @@ test('kill -9 of ffmpeg: the source reports down and frames come back after the 
   const video = { source: 'ffmpeg' as const, input: TESTSRC, width: 320, height: 240, fps: 20 };
   const { source, listener, lines } = videoSource(video);
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(isRunning(listener), 10_000, 'running');
   const firstPid = source.pid!;
   process.kill(firstPid, 'SIGKILL');
   await listener.until(() => listener.states.some((s) => s.status === 'down'), 5000, 'down');
   const down = listener.states.find((s) => s.status === 'down');
   assert.deepEqual(down, { status: 'down', reason: 'ffmpeg exited with signal SIGKILL', retryInMs: 150 });
-  assert.ok(lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'), 'exit is logged with the signal');
+  assert.ok(
+    lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'),
+    'exit is logged with the signal',
+  );
   const count = realFrames(listener, video).length;
   await listener.until(() => isRunning(listener)() && realFrames(listener, video).length > count + 2, 10_000, 'frames again');
   assert.notEqual(source.pid, firstPid);
@@ -86,14 +92,16 @@ test('a missing input: down with a reason, growing retry delays, no-signal frame
   const video = { source: 'ffmpeg' as const, input: ['-f', 'v4l2', '-i', '/dev/video-missing'], width: 96, height: 64 };
   const { source, listener, lines } = videoSource(video);
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   const downs = () => listener.states.filter((s) => s.status === 'down');
   await listener.until(() => downs().length >= 3 && listener.chunks.length >= 2, 10_000, 'three failures and no-signal frames');
   const first = downs()[0]!;
   assert.ok(first.status === 'down');
   assert.match(first.reason, /video-missing/);
   assert.deepEqual(
-    downs().slice(0, 3).map((s) => (s.status === 'down' ? s.retryInMs : 0)),
+    downs()
+      .slice(0, 3)
+      .map((s) => (s.status === 'down' ? s.retryInMs : 0)),
     [150, 300, 600],
   );
   const noSignal = noSignalJpeg(96, 64);
@@ -103,7 +111,10 @@ test('a missing input: down with a reason, growing retry delays, no-signal frame
   }
   const decoded = jpeg.decode(noSignal, { useTArray: true });
   assert.deepEqual([decoded.width, decoded.height], [96, 64]);
-  assert.ok(lines.some((l) => /ffmpeg: .*video-missing/.test(String(l.msg))), 'stderr reaches the log');
+  assert.ok(
+    lines.some((l) => /ffmpeg: .*video-missing/.test(String(l.msg))),
+    'stderr reaches the log',
+  );
   await source.stop();
   const after = listener.chunks.length;
   assert.equal(source.state.status, 'stopped');
@@ -122,7 +133,7 @@ test('v4l2 auto: a camera without MJPEG makes the next attempt ask for yuyv422',
   await chmod(fake, 0o755);
   const { source, listener } = videoSource({ source: 'v4l2', device: '/dev/video7', inputFormat: 'auto' }, fake);
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => listener.states.filter((s) => s.status === 'down').length >= 2, 10_000, 'two attempts');
   await source.stop();
   const attempts = (await readFile(argsLog, 'utf8')).trim().split('\n');
@@ -141,17 +152,23 @@ test('a stuck ffmpeg (alive, no output) is killed after the stall timeout, SIGKI
   const { log, lines } = capturingLogger();
   const source = new FfmpegVideoSource(config, listener, log, { timing: { backoffMs: [5000], stallMs: 300, killGraceMs: 200 } });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => listener.states.some((s) => s.status === 'down'), 5000, 'down after the stall');
-  assert.deepEqual(listener.states.find((s) => s.status === 'down'), { status: 'down', reason: 'ffmpeg: no frame for 300 ms', retryInMs: 5000 });
-  assert.ok(lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'), 'SIGKILL after the grace period');
+  assert.deepEqual(
+    listener.states.find((s) => s.status === 'down'),
+    { status: 'down', reason: 'ffmpeg: no frame for 300 ms', retryInMs: 5000 },
+  );
+  assert.ok(
+    lines.some((l) => l.msg === 'ffmpeg exited unexpectedly' && l.signal === 'SIGKILL'),
+    'SIGKILL after the grace period',
+  );
   await source.stop();
 });
 
 test('no ffmpeg at the configured path: down with a reason naming it, no exception, no-signal frames', async (t) => {
   const { source, listener } = videoSource({ source: 'ffmpeg', width: 64, height: 48 }, '/nonexistent/bin/ffmpeg');
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   await listener.until(() => listener.chunks.length >= 1 && listener.states.some((s) => s.status === 'down'), 5000, 'down');
   const down = listener.states.find((s) => s.status === 'down');
   assert.ok(down?.status === 'down');

@@ -45,7 +45,10 @@ test('FF00 stuffing, RST markers, fill bytes and multiple scans do not end a fra
 
 test('1-byte chunks give the same frames', () => {
   const splitter = new MjpegSplitter();
-  assertSameFrames(feed(stream, 1, (chunk) => splitter.push(chunk)), frames);
+  assertSameFrames(
+    feed(stream, 1, (chunk) => splitter.push(chunk)),
+    frames,
+  );
   assert.equal(splitter.stats.garbageBytes, 0);
 });
 
@@ -53,7 +56,14 @@ test('chunks of random sizes give the same frames', () => {
   const next = prng(42);
   for (let round = 0; round < 20; round += 1) {
     const splitter = new MjpegSplitter();
-    assertSameFrames(feed(stream, () => next() * 4, (chunk) => splitter.push(chunk)), frames);
+    assertSameFrames(
+      feed(
+        stream,
+        () => next() * 4,
+        (chunk) => splitter.push(chunk),
+      ),
+      frames,
+    );
   }
 });
 
@@ -64,7 +74,10 @@ test('garbage between frames is skipped and counted', () => {
   const garbageBytes = garbage.reduce((sum, g) => sum + g.length, 0);
   for (const size of [input.length, 1, 7]) {
     const splitter = new MjpegSplitter();
-    assertSameFrames(feed(input, size, (chunk) => splitter.push(chunk)), frames.slice(0, 3));
+    assertSameFrames(
+      feed(input, size, (chunk) => splitter.push(chunk)),
+      frames.slice(0, 3),
+    );
     assert.equal(splitter.stats.garbageBytes, garbageBytes, `garbage counted with ${size}-byte chunks`);
   }
 });
@@ -75,7 +88,10 @@ test('a frame cut off in its scan data is dropped and the next good frame is fou
   const input = Buffer.concat([frames[0]!, cut, good]);
   for (const size of [input.length, 1, 13]) {
     const splitter = new MjpegSplitter();
-    assertSameFrames(feed(input, size, (chunk) => splitter.push(chunk)), [frames[0]!, good]);
+    assertSameFrames(
+      feed(input, size, (chunk) => splitter.push(chunk)),
+      [frames[0]!, good],
+    );
     assert.equal(splitter.stats.corruptFrames, 1);
   }
 });
@@ -87,7 +103,10 @@ test('a frame cut off inside a header segment is dropped and the SOI it swallowe
   const input = Buffer.concat([cut, good, frames[0]!]);
   for (const size of [input.length, 1, 64]) {
     const splitter = new MjpegSplitter();
-    assertSameFrames(feed(input, size, (chunk) => splitter.push(chunk)), [good, frames[0]!]);
+    assertSameFrames(
+      feed(input, size, (chunk) => splitter.push(chunk)),
+      [good, frames[0]!],
+    );
     assert.equal(splitter.stats.corruptFrames, 1);
   }
 });
@@ -100,7 +119,10 @@ test('an oversize frame is dropped and the splitter resyncs on the next frame', 
   for (const size of [1_000_000, 1, 333]) {
     const splitter = new MjpegSplitter(limit);
     const input = Buffer.concat([small, big, small]);
-    assertSameFrames(feed(input, size, (chunk) => splitter.push(chunk)), [small, small]);
+    assertSameFrames(
+      feed(input, size, (chunk) => splitter.push(chunk)),
+      [small, small],
+    );
     assert.equal(splitter.stats.oversizeFrames, 1);
   }
 });

@@ -25,7 +25,10 @@ test('packets come back whole across lacing values of 255 and continued pages; h
   const stream = oggOpusStream(packets, 1, 48000);
   for (const size of [stream.length, 1, 100, 4096]) {
     const reader = new OggOpusReader();
-    assertSamePackets(feed(stream, size, (chunk) => reader.push(chunk)), packets);
+    assertSamePackets(
+      feed(stream, size, (chunk) => reader.push(chunk)),
+      packets,
+    );
     assert.equal(reader.stats.garbageBytes, 0);
     assert.equal(reader.stats.droppedPackets, 0);
   }
@@ -47,7 +50,10 @@ test('garbage and fake capture patterns between pages are skipped', () => {
   const input = Buffer.concat(parts);
   for (const size of [input.length, 1, 37]) {
     const reader = new OggOpusReader();
-    assertSamePackets(feed(input, size, (chunk) => reader.push(chunk)), packets);
+    assertSamePackets(
+      feed(input, size, (chunk) => reader.push(chunk)),
+      packets,
+    );
     assert.ok(reader.stats.garbageBytes > 0);
     assert.ok(reader.stats.badPages > 0);
   }

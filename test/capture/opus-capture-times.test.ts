@@ -44,7 +44,7 @@ test('opus: packets read in one pipe read get their own capture times, 20 ms apa
   };
   const source = new FfmpegAudioSource(config, listener, capturingLogger().log, { timing: { stallMs: 5000, killGraceMs: 1000 } });
   t.after(() => source.stop());
-  source.start();
+  void source.start();
   const opusCount = () => listener.chunks.filter((c) => c.kind === ChunkKind.Opus).length;
   await listener.until(() => opusCount() >= 10, 15_000, '10 opus packets');
   const before = reads.length;
@@ -61,7 +61,8 @@ test('opus: packets read in one pipe read get their own capture times, 20 ms apa
   for (const read of reads) {
     const times = read.packets.map((packet) => packet.captureTimeUs);
     assert.ok(times.at(-1)! <= read.atUs && times.at(-1)! > read.atUs - 50_000, 'the last packet of a read carries the read time');
-    for (let i = times.length - 2; i >= 0; i -= 1) assert.equal(times[i], Math.max(previousUs, times[i + 1]! - 20_000), `times within one read: ${times.join(',')}`);
+    for (let i = times.length - 2; i >= 0; i -= 1)
+      assert.equal(times[i], Math.max(previousUs, times[i + 1]! - 20_000), `times within one read: ${times.join(',')}`);
     previousUs = times.at(-1)!;
   }
   const distinct = new Set(burst.packets.map((packet) => packet.captureTimeUs)).size;

@@ -87,7 +87,10 @@ test('wscam check-config prints ok or path: message lines and exits 2', () => {
   writeFileSync(bad, JSON.stringify({ video: { fps: 500, bogus: true } }));
   const failed = spawnSync(process.execPath, [MAIN_JS, 'check-config', bad], { encoding: 'utf8' });
   assert.equal(failed.status, 2);
-  assert.deepEqual(failed.stdout.trim().split('\n').sort(), ['video.bogus: unknown key', 'video.fps: Too big: expected number to be <=120']);
+  assert.deepEqual(failed.stdout.trim().split('\n').sort(), [
+    'video.bogus: unknown key',
+    'video.fps: Too big: expected number to be <=120',
+  ]);
   const good = spawnSync(process.execPath, [MAIN_JS, 'check-config', DEFAULT_CONFIG_PATH], { encoding: 'utf8' });
   assert.equal(good.status, 0);
   assert.equal(good.stdout, 'ok\n');
@@ -100,7 +103,10 @@ test('the daemon refuses a bad config with exit 2 and the error lines', () => {
   const run = spawnSync(process.execPath, [MAIN_JS, '--config', bad], { encoding: 'utf8', timeout: 10000 });
   assert.equal(run.status, 2);
   assert.match(run.stderr, /clients\.max: /);
-  const badFlag = spawnSync(process.execPath, [MAIN_JS, '--config', DEFAULT_CONFIG_PATH, '--port', 'x'], { encoding: 'utf8', timeout: 10000 });
+  const badFlag = spawnSync(process.execPath, [MAIN_JS, '--config', DEFAULT_CONFIG_PATH, '--port', 'x'], {
+    encoding: 'utf8',
+    timeout: 10000,
+  });
   assert.equal(badFlag.status, 2);
 });
 
@@ -114,8 +120,14 @@ test('password hashes must be real scrypt hashes and usernames unique', async ()
   const { hashPassword } = await import('../../src/auth/password.js');
   const hash = await hashPassword('a good password');
   assert.ok(validateConfig({ auth: { users: [{ username: 'owner', passwordHash: hash }] } }).ok);
-  assert.match(errorsOf({ auth: { users: [{ username: 'owner', passwordHash: 'scrypt$1$1$1$x$y' }] } })[0]!, /^auth\.users\.0\.passwordHash: /);
-  const duplicate = [{ username: 'owner', passwordHash: hash }, { username: 'owner', passwordHash: hash }];
+  assert.match(
+    errorsOf({ auth: { users: [{ username: 'owner', passwordHash: 'scrypt$1$1$1$x$y' }] } })[0]!,
+    /^auth\.users\.0\.passwordHash: /,
+  );
+  const duplicate = [
+    { username: 'owner', passwordHash: hash },
+    { username: 'owner', passwordHash: hash },
+  ];
   assert.deepEqual(errorsOf({ auth: { users: duplicate } }), ['auth.users: usernames must be unique']);
 });
 
@@ -145,7 +157,8 @@ test('a JSON syntax error is reported by line and column, never with the text ar
     for (const output of [checked.stdout + checked.stderr, started.stdout + started.stderr]) {
       assert.match(output, new RegExp(`not valid JSON at ${where.replace(/[$"\]]/g, '\\$&')}`));
       // not even a few characters of the secret or the hash
-      for (const shown of [secret.slice(0, 6), secret.slice(-6), hash.slice(17, 23), hash.slice(-6)]) assert.ok(!output.includes(shown), `${shown} in ${output}`);
+      for (const shown of [secret.slice(0, 6), secret.slice(-6), hash.slice(17, 23), hash.slice(-6)])
+        assert.ok(!output.includes(shown), `${shown} in ${output}`);
     }
   }
   writeFileSync(join(dir, 'bom.json'), '\uFEFF{"log": {"level": "warn"}}');

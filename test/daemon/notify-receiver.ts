@@ -36,7 +36,7 @@ export class NotifyReceiver {
       child.once('exit', (code) => reject(new Error(`notify-receiver.py exited with ${code} before binding`)));
     });
     let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {

@@ -41,7 +41,12 @@ test('capture sections and credentials are live; everything else is named as nee
 test('an equal config plans nothing; a users change alone is credentials only', async () => {
   const passwordHash = await hashPassword('correct horse battery');
   const running = config({ video: { fps: 10 } });
-  assert.deepEqual(planReload(running, config({ video: { fps: 10 } })), { changed: [], capture: false, credentials: false, needsRestart: [] });
+  assert.deepEqual(planReload(running, config({ video: { fps: 10 } })), {
+    changed: [],
+    capture: false,
+    credentials: false,
+    needsRestart: [],
+  });
   const users = planReload(running, config({ video: { fps: 10 }, auth: { users: [{ username: 'owner', passwordHash }] } }));
   assert.deepEqual(users, { changed: ['auth.users'], capture: false, credentials: true, needsRestart: [] });
 });

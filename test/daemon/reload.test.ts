@@ -53,10 +53,18 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
     assert.deepEqual(viewer.hellos[1]!.video, { ...viewer.hellos[0]!.video, width: 320, height: 240 });
     assert.equal(viewer.hellos[1]!.audio?.sampleRate, 16000);
     const afterHello = viewer.chunks.length;
-    await viewer.waitFor(() => viewer.chunks.slice(afterHello).filter((chunk) => chunk.kind === ChunkKind.Jpeg).length >= 2, 15000, 'frames after the new hello');
+    await viewer.waitFor(
+      () => viewer.chunks.slice(afterHello).filter((chunk) => chunk.kind === ChunkKind.Jpeg).length >= 2,
+      15000,
+      'frames after the new hello',
+    );
     const frames = viewer.chunks.slice(afterHello).filter((chunk) => chunk.kind === ChunkKind.Jpeg);
     assert.deepEqual(jpegSize(frames.at(-1)!.payload), { width: 320, height: 240 });
-    await viewer.waitFor(() => viewer.chunks.slice(afterHello).some((chunk) => chunk.kind === ChunkKind.Pcm && chunk.payload.length === 640), 15000, '20 ms of 16 kHz PCM');
+    await viewer.waitFor(
+      () => viewer.chunks.slice(afterHello).some((chunk) => chunk.kind === ChunkKind.Pcm && chunk.payload.length === 640),
+      15000,
+      '20 ms of 16 kHz PCM',
+    );
     assert.equal(viewer.closeCode, undefined, 'the viewer was never disconnected');
     const newcomer = new TestViewer(daemon.wsUrl);
     await newcomer.waitFor(() => newcomer.hello !== undefined, 15000, 'hello');
@@ -67,7 +75,10 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
   test('a bad file is logged with its path: message lines and the running config stays', async () => {
     const refused = await reload(daemon, { ...small, video: { width: 320, height: 240, fps: 500, bogus: 1 } as ConfigInput['video'] });
     assert.equal(refused.msg, 'config reload refused: the running config stays');
-    assert.deepEqual([...(refused.errors as string[])].sort(), ['video.bogus: unknown key', 'video.fps: Too big: expected number to be <=120']);
+    assert.deepEqual([...(refused.errors as string[])].sort(), [
+      'video.bogus: unknown key',
+      'video.fps: Too big: expected number to be <=120',
+    ]);
     const notJson = await reload(daemon, '{"video": ');
     assert.equal(notJson.msg, 'config reload refused: the running config stays');
     assert.match((notJson.errors as string[])[0]!, new RegExp(`^${daemon.configPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
@@ -88,7 +99,10 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
       clients: { max: 4 },
     });
     assert.equal(limits.msg, 'config reloaded');
-    const warning = daemon.logLines().filter((line) => line.msg === 'config reloaded, but these changes need a restart').at(-1);
+    const warning = daemon
+      .logLines()
+      .filter((line) => line.msg === 'config reloaded, but these changes need a restart')
+      .at(-1);
     assert.deepEqual([...((warning?.keys as string[]) ?? [])].sort(), ['clients.max', 'server.allowedOrigins']);
     assert.equal(viewer.hellos.length, 2, 'nothing the viewers see changed');
   });

@@ -48,7 +48,11 @@ describe('sd_notify on a real NOTIFY_SOCKET', () => {
     await receiver.waitFor((m) => /^STATUS=1 viewer; camera running/.test(m.message), 15000, 'STATUS with one viewer');
     viewer.close();
     await viewer.closed;
-    const back = await receiver.waitFor((m) => m.message.startsWith('STATUS=0 viewers') && !m.message.startsWith('READY'), 15000, 'STATUS with no viewer');
+    const back = await receiver.waitFor(
+      (m) => m.message.startsWith('STATUS=0 viewers') && !m.message.startsWith('READY'),
+      15000,
+      'STATUS with no viewer',
+    );
     const statuses = receiver.messages.filter((m) => m.message.includes('STATUS=')).map((m) => m.message.replace(/^READY=1\n/, ''));
     for (let i = 1; i < statuses.length; i += 1) assert.notEqual(statuses[i], statuses[i - 1], 'each STATUS differs from the one before');
     assert.ok(back);
@@ -60,7 +64,11 @@ describe('sd_notify on a real NOTIFY_SOCKET', () => {
     const stopping = await receiver.waitFor((m) => m.message === 'STOPPING=1', 5000, 'STOPPING=1');
     assert.equal(stopping.pid, daemon.child.pid);
     const afterStopping = receiver.messages.slice(receiver.messages.indexOf(stopping) + 1);
-    assert.deepEqual(afterStopping.filter((m) => m.message === 'WATCHDOG=1'), [], 'the watchdog stops with STOPPING=1');
+    assert.deepEqual(
+      afterStopping.filter((m) => m.message === 'WATCHDOG=1'),
+      [],
+      'the watchdog stops with STOPPING=1',
+    );
   });
 });
 

@@ -4,9 +4,16 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { test } from 'node:test';
 import { listeningUrl, viewerUrl, type HostFacts } from '../../src/viewer-url.js';
 
-const lan: NetworkInterfaceInfo = { address: '192.0.2.7', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: null };
+const lan: NetworkInterfaceInfo = {
+  address: '192.0.2.7',
+  netmask: '255.255.255.0',
+  family: 'IPv4',
+  mac: '00:00:00:00:00:01',
+  internal: false,
+  cidr: null,
+};
 const loopback: NetworkInterfaceInfo = { ...lan, address: '127.0.0.1', internal: true };
-const facts = (list: () => NodeJS.Dict<NetworkInterfaceInfo[]>): HostFacts => ({ networkInterfaces: list as HostFacts['networkInterfaces'], hostname: () => 'camera-board' });
+const facts = (list: () => NodeJS.Dict<NetworkInterfaceInfo[]>): HostFacts => ({ networkInterfaces: list, hostname: () => 'camera-board' });
 const at = (address: string, family = 'IPv4'): AddressInfo => ({ address, family, port: 8080 });
 
 test('a specific listen address is the URL host, without looking at interfaces', () => {
@@ -18,8 +25,24 @@ test('a specific listen address is the URL host, without looking at interfaces',
 });
 
 test('a wildcard shows the first non-internal IPv4 address, else the hostname', () => {
-  assert.equal(viewerUrl('http', at('0.0.0.0'), 't', facts(() => ({ lo: [loopback], eth0: [lan] }))).url, 'http://192.0.2.7:8080/?token=t');
-  assert.equal(viewerUrl('http', at('::', 'IPv6'), 't', facts(() => ({ lo: [loopback] }))).url, 'http://camera-board:8080/?token=t');
+  assert.equal(
+    viewerUrl(
+      'http',
+      at('0.0.0.0'),
+      't',
+      facts(() => ({ lo: [loopback], eth0: [lan] })),
+    ).url,
+    'http://192.0.2.7:8080/?token=t',
+  );
+  assert.equal(
+    viewerUrl(
+      'http',
+      at('::', 'IPv6'),
+      't',
+      facts(() => ({ lo: [loopback] })),
+    ).url,
+    'http://camera-board:8080/?token=t',
+  );
 });
 
 test('interfaces that cannot be listed give the hostname and a problem to log, never an exception', () => {

@@ -37,7 +37,10 @@ function sessionCookieOf(response: Response): string {
 /** Everything the daemons printed must be free of secrets, but for the one first-run URL line. */
 function assertNoSecretsLogged(secrets: string[]): void {
   for (const daemon of daemons) {
-    const lines = daemon.output().split('\n').filter((line) => !line.includes('"msg":"open the viewer"'));
+    const lines = daemon
+      .output()
+      .split('\n')
+      .filter((line) => !line.includes('"msg":"open the viewer"'));
     for (const secret of secrets) {
       for (const line of lines) assert.ok(!line.includes(secret), `a log line carries a secret: ${line.slice(0, 200)}`);
     }
@@ -73,7 +76,8 @@ describe('auth with users and tokens', () => {
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
     assert.equal((await fetch(`${daemon.baseUrl}/healthz`)).status, 200);
-    for (const path of ['/snapshot.jpg', '/stream.mjpg', '/metrics']) assert.equal((await fetch(`${daemon.baseUrl}${path}`)).status, 401, path);
+    for (const path of ['/snapshot.jpg', '/stream.mjpg', '/metrics'])
+      assert.equal((await fetch(`${daemon.baseUrl}${path}`)).status, 401, path);
     assert.equal((await fetch(`${daemon.baseUrl}/api/logout`, { method: 'POST' })).status, 401);
     assert.equal((await fetch(`${daemon.baseUrl}/api/session`)).status, 401);
     const viewer = new TestViewer(daemon.wsUrl);
@@ -201,23 +205,53 @@ describe('TLS', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'wscam-tls-'));
     for (const name of ['a', 'b']) {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`)], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, `${name}.key`),
+          '-out',
+          join(dir, `${name}.crt`),
+        ],
+        { stdio: 'ignore' },
+      );
     }
   });
 
   test('HTTPS and WSS on the one port, with Secure cookies', async () => {
     const daemon = await startDaemon({
-      config: { server: { tls: { cert: join(dir, 'a.crt'), key: join(dir, 'a.key') } }, auth: { disabled: false, tokens: [TOKEN] }, video: { width: 160, height: 120 } },
+      config: {
+        server: { tls: { cert: join(dir, 'a.crt'), key: join(dir, 'a.key') } },
+        auth: { disabled: false, tokens: [TOKEN] },
+        video: { width: 160, height: 120 },
+      },
     });
     daemons.push(daemon);
     try {
       assert.match(daemon.baseUrl, /^https:/);
       const ca = readFileSync(join(dir, 'a.crt'));
       const answer = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
-        const req = httpsRequest(`${daemon.baseUrl}/api/login`, { method: 'POST', agent: new HttpsAgent({ ca }), headers: { 'Content-Type': 'application/json' } }, (res) => {
-          res.resume();
-          resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? '') });
-        });
+        const req = httpsRequest(
+          `${daemon.baseUrl}/api/login`,
+          { method: 'POST', agent: new HttpsAgent({ ca }), headers: { 'Content-Type': 'application/json' } },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? '') });
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify({ token: TOKEN }));
       });
@@ -239,7 +273,10 @@ describe('TLS', () => {
     ];
     for (const [tls, expected] of cases) {
       writeFileSync(configFile, JSON.stringify({ server: { tls }, auth: { disabled: true } }));
-      const run = spawnSync(process.execPath, [MAIN_JS, '--config', configFile, '--port', '0', '--host', '127.0.0.1'], { encoding: 'utf8', timeout: 10000 });
+      const run = spawnSync(process.execPath, [MAIN_JS, '--config', configFile, '--port', '0', '--host', '127.0.0.1'], {
+        encoding: 'utf8',
+        timeout: 10000,
+      });
       assert.equal(run.status, 2);
       assert.match(run.stdout + run.stderr, expected);
     }

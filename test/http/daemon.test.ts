@@ -46,8 +46,14 @@ describe('daemon on the synthetic source', () => {
       assert.ok(Math.abs(chunk.receivedAtUs - chunk.captureTimeUs) < 2_000_000, 'capture time is near now');
     }
     const audio = client.of(ChunkKind.Pcm);
-    assert.ok(audio.every((chunk) => chunk.payload.length === 1920), '20 ms of 48 kHz mono s16le');
-    assert.ok(audio.some((chunk) => chunk.payload.readInt16LE(200) !== 0), 'the tone is not silence');
+    assert.ok(
+      audio.every((chunk) => chunk.payload.length === 1920),
+      '20 ms of 48 kHz mono s16le',
+    );
+    assert.ok(
+      audio.some((chunk) => chunk.payload.readInt16LE(200) !== 0),
+      'the tone is not silence',
+    );
   });
 
   test('subscribe video:false stops video and keeps audio', async () => {
@@ -97,7 +103,15 @@ describe('daemon on the synthetic source', () => {
   }
 
   test('traversal attempts never leave web/', async () => {
-    for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/%2e%2e%2f%2e%2e%2fetc/passwd', '/....//package.json', '/%00index.html', '/..\\package.json']) {
+    for (const path of [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/..%2fpackage.json',
+      '/%2e%2e%2f%2e%2e%2fetc/passwd',
+      '/....//package.json',
+      '/%00index.html',
+      '/..\\package.json',
+    ]) {
       const answer = await rawExchange(daemon.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
       const status = Number(answer.split(' ')[1]);
       assert.ok([400, 404].includes(status), `${path} → ${answer.split('\r\n')[0]}`);
@@ -126,7 +140,7 @@ describe('daemon on the synthetic source', () => {
     const controller = new AbortController();
     const stream = await fetch(`${daemon.baseUrl}/stream.mjpg`, { signal: controller.signal });
     assert.match(stream.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace; boundary=wscamframe/);
-    const reader = stream.body!.getReader();
+    const reader = stream.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
     let received = Buffer.alloc(0);
     const deadline = Date.now() + 10000;
     while ((received.toString('latin1').match(/--wscamframe\r\n/g)?.length ?? 0) < 3 && Date.now() < deadline) {
@@ -212,10 +226,14 @@ describe('heartbeat and connection limits', () => {
 
   test("connections beyond an address's share of the slots are dropped at once; it is served again after", async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 65 }, () => new Promise<Socket>((resolve) => {
-        const socket = connect(daemon.port, '127.0.0.1', () => resolve(socket));
-        socket.on('error', () => {});
-      })),
+      Array.from(
+        { length: 65 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(daemon.port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => {});
+          }),
+      ),
     );
     try {
       const refused = await rawExchange(daemon.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
@@ -226,7 +244,10 @@ describe('heartbeat and connection limits', () => {
     const deadline = Date.now() + 10000;
     let status = 0;
     while (status !== 200 && Date.now() < deadline) {
-      status = await fetch(`${daemon.baseUrl}/healthz`).then((response) => response.status, () => 0);
+      status = await fetch(`${daemon.baseUrl}/healthz`).then(
+        (response) => response.status,
+        () => 0,
+      );
     }
     assert.equal(status, 200);
   });

@@ -7,12 +7,28 @@ import { describe, test } from 'node:test';
 import { ChunkKind } from '../../src/protocol/header.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { TestViewer } from '../helpers/ws-viewer.js';
-import { clientGauges, closedWithin, openSocket, OTHER_HOST, pipelineFlood, probeHealth, rawExchange, rssMiB, until } from './raw-clients.js';
+import {
+  clientGauges,
+  closedWithin,
+  openSocket,
+  OTHER_HOST,
+  pipelineFlood,
+  probeHealth,
+  rawExchange,
+  rssMiB,
+  until,
+} from './raw-clients.js';
 
 const TOKEN = 'hostile-lan-token-0123456789';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 /** A real ffmpeg stands in for the camera, so memory figures are the HTTP side's and not a software encoder's. */
-const CAMERA = { source: 'ffmpeg' as const, input: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'], width: 320, height: 240, fps: 15 };
+const CAMERA = {
+  source: 'ffmpeg' as const,
+  input: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'],
+  width: 320,
+  height: 240,
+  fps: 15,
+};
 
 function startGuarded(config: Record<string, unknown> = {}): Promise<RunningDaemon> {
   return startDaemon({ config: { auth: { disabled: false, tokens: [TOKEN] }, audio: { enabled: false }, video: CAMERA, ...config } });
@@ -24,7 +40,11 @@ async function capturedJpegs(daemon: RunningDaemon): Promise<number> {
 }
 
 async function login(daemon: RunningDaemon): Promise<string> {
-  const response = await fetch(`${daemon.baseUrl}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
+  const response = await fetch(`${daemon.baseUrl}/api/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: TOKEN }),
+  });
   assert.equal(response.status, 204);
   return /^(wscam_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')![1]!;
 }
@@ -45,62 +65,70 @@ function mjpegReader(daemon: RunningDaemon, headers: string): { bytes: () => num
 }
 
 describe('pipelined floods from another host', () => {
-  test('6 connections pipelining for 30 s: RSS under 150 MiB, every /healthz probe answered, the viewer keeps >= 90% of frames, SIGTERM exits 0', { timeout: 120_000 }, async (t) => {
-    const daemon = await startGuarded();
-    const viewer = new TestViewer(`${daemon.wsUrl}?token=${TOKEN}`);
-    try {
-      await viewer.waitFor(() => viewer.of(ChunkKind.Jpeg).length >= 5, 20000, 'frames before the attack');
-      const framesBefore = viewer.of(ChunkKind.Jpeg).length;
-      const capturedBefore = await capturedJpegs(daemon);
-      // the page, a synchronous answer and an authentication refusal: every kind of cheap answer
-      const floods = [
-        pipelineFlood(daemon.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 2, OTHER_HOST),
-        pipelineFlood(daemon.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 2, OTHER_HOST),
-        pipelineFlood(daemon.port, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 2, OTHER_HOST),
-      ];
-      const attackEnds = Date.now() + 30_000;
-      let maxRss = 0;
-      const probes: number[] = [];
-      while (Date.now() < attackEnds) {
-        const probe = await probeHealth(daemon, 5000);
-        probes.push(probe.status);
-        maxRss = Math.max(maxRss, rssMiB(daemon));
-        await new Promise((resolve) => setTimeout(resolve, 500));
+  test(
+    '6 connections pipelining for 30 s: RSS under 150 MiB, every /healthz probe answered, the viewer keeps >= 90% of frames, SIGTERM exits 0',
+    { timeout: 120_000 },
+    async (t) => {
+      const daemon = await startGuarded();
+      const viewer = new TestViewer(`${daemon.wsUrl}?token=${TOKEN}`);
+      try {
+        await viewer.waitFor(() => viewer.of(ChunkKind.Jpeg).length >= 5, 20000, 'frames before the attack');
+        const framesBefore = viewer.of(ChunkKind.Jpeg).length;
+        const capturedBefore = await capturedJpegs(daemon);
+        // the page, a synchronous answer and an authentication refusal: every kind of cheap answer
+        const floods = [
+          pipelineFlood(daemon.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 2, OTHER_HOST),
+          pipelineFlood(daemon.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 2, OTHER_HOST),
+          pipelineFlood(daemon.port, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 2, OTHER_HOST),
+        ];
+        const attackEnds = Date.now() + 30_000;
+        let maxRss = 0;
+        const probes: number[] = [];
+        while (Date.now() < attackEnds) {
+          const probe = await probeHealth(daemon, 5000);
+          probes.push(probe.status);
+          maxRss = Math.max(maxRss, rssMiB(daemon));
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        const opened = floods.reduce((sum, flood) => sum + flood.stop().opened, 0);
+        const frames = viewer.of(ChunkKind.Jpeg).length - framesBefore;
+        const captured = (await capturedJpegs(daemon)) - capturedBefore;
+        const figures = `RSS max ${maxRss.toFixed(0)} MiB, probes ${probes.length} (${probes.filter((status) => status === 200).length} answered 200), frames ${frames} of ${captured}, attack connections ${opened}`;
+        t.diagnostic(figures);
+        assert.ok(maxRss < 150, figures);
+        assert.ok(probes.length >= 10 && probes.every((status) => status === 200), figures);
+        assert.ok(captured > 0 && frames >= 0.9 * captured, figures);
+        assert.equal(viewer.closeCode, undefined, 'the viewer stayed connected');
+      } finally {
+        viewer.close();
+        const exit = await daemon.stop();
+        assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM after the attack exits cleanly, before the helper would SIGKILL');
+        assert.ok(!daemon.logLines().some((line) => line.msg === 'shutdown took too long, exiting anyway'), 'within the shutdown deadline');
       }
-      const opened = floods.reduce((sum, flood) => sum + flood.stop().opened, 0);
-      const frames = viewer.of(ChunkKind.Jpeg).length - framesBefore;
-      const captured = (await capturedJpegs(daemon)) - capturedBefore;
-      const figures = `RSS max ${maxRss.toFixed(0)} MiB, probes ${probes.length} (${probes.filter((status) => status === 200).length} answered 200), frames ${frames} of ${captured}, attack connections ${opened}`;
-      t.diagnostic(figures);
-      assert.ok(maxRss < 150, figures);
-      assert.ok(probes.length >= 10 && probes.every((status) => status === 200), figures);
-      assert.ok(captured > 0 && frames >= 0.9 * captured, figures);
-      assert.equal(viewer.closeCode, undefined, 'the viewer stayed connected');
-    } finally {
-      viewer.close();
-      const exit = await daemon.stop();
-      assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM after the attack exits cleanly, before the helper would SIGKILL');
-      assert.ok(!daemon.logLines().some((line) => line.msg === 'shutdown took too long, exiting anyway'), 'within the shutdown deadline');
-    }
-  });
+    },
+  );
 });
 
 describe('one request at a time', () => {
-  test('a request pipelined behind one is not answered and the connection closes after the answer; an idle keep-alive connection is closed', { timeout: 60_000 }, async () => {
-    const daemon = await startGuarded();
-    try {
-      const request = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
-      const pipelined = await rawExchange(daemon.port, request.repeat(2), 20000);
-      assert.equal(pipelined.match(/^HTTP\/1\.1 /gm)?.length, 1, pipelined);
-      assert.match(pipelined, /^HTTP\/1\.1 200/);
-      const started = Date.now();
-      const keptAlive = await rawExchange(daemon.port, request, 30000);
-      assert.match(keptAlive, /^HTTP\/1\.1 200/);
-      assert.ok(Date.now() - started < 29000, 'closed by the daemon, not by the test timeout');
-    } finally {
-      await daemon.stop();
-    }
-  });
+  test(
+    'a request pipelined behind one is not answered and the connection closes after the answer; an idle keep-alive connection is closed',
+    { timeout: 60_000 },
+    async () => {
+      const daemon = await startGuarded();
+      try {
+        const request = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+        const pipelined = await rawExchange(daemon.port, request.repeat(2), 20000);
+        assert.equal(pipelined.match(/^HTTP\/1\.1 /gm)?.length, 1, pipelined);
+        assert.match(pipelined, /^HTTP\/1\.1 200/);
+        const started = Date.now();
+        const keptAlive = await rawExchange(daemon.port, request, 30000);
+        assert.match(keptAlive, /^HTTP\/1\.1 200/);
+        assert.ok(Date.now() - started < 29000, 'closed by the daemon, not by the test timeout');
+      } finally {
+        await daemon.stop();
+      }
+    },
+  );
 });
 
 describe('connection slots', () => {
@@ -154,7 +182,27 @@ describe('connection slots', () => {
 
   test('TLS: sockets that never send a ClientHello are cut', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wscam-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const daemon = await startGuarded({ server: { tls: { cert: join(dir, 'c.pem'), key: join(dir, 'k.pem') } } });
     const silent = await Promise.all(Array.from({ length: 10 }, () => openSocket(daemon.port)));
     try {
@@ -168,25 +216,29 @@ describe('connection slots', () => {
 });
 
 describe('MJPEG slots', () => {
-  test('40 pipelined stream requests on one connection, closed after 1.5 s, leave no slot; capture idles; a new viewer is served', { timeout: 60_000 }, async () => {
-    const daemon = await startGuarded({ video: { ...CAMERA, idleSeconds: 1 } });
-    try {
-      const socket = await openSocket(daemon.port, OTHER_HOST);
-      socket.on('data', () => {});
-      socket.write(`GET /stream.mjpg?token=${TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(40));
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      socket.destroy();
-      await until(async () => (await clientGauges(daemon, AUTH)).mjpeg === 0, 10000, 'no MJPEG viewer counted');
-      await daemon.waitForLog((line) => line.msg === 'no viewers: capture stopped', 15000);
-      const health = (await (await fetch(`${daemon.baseUrl}/healthz`)).json()) as { capture: string; viewers: number };
-      assert.equal(health.capture, 'idle');
-      assert.equal(health.viewers, 0);
-      const reader = mjpegReader(daemon, `Authorization: Bearer ${TOKEN}\r\n`);
-      await until(() => reader.bytes() > 10_000, 20000, 'a new MJPEG viewer gets frames');
-    } finally {
-      await daemon.stop();
-    }
-  });
+  test(
+    '40 pipelined stream requests on one connection, closed after 1.5 s, leave no slot; capture idles; a new viewer is served',
+    { timeout: 60_000 },
+    async () => {
+      const daemon = await startGuarded({ video: { ...CAMERA, idleSeconds: 1 } });
+      try {
+        const socket = await openSocket(daemon.port, OTHER_HOST);
+        socket.on('data', () => {});
+        socket.write(`GET /stream.mjpg?token=${TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(40));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        socket.destroy();
+        await until(async () => (await clientGauges(daemon, AUTH)).mjpeg === 0, 10000, 'no MJPEG viewer counted');
+        await daemon.waitForLog((line) => line.msg === 'no viewers: capture stopped', 15000);
+        const health = (await (await fetch(`${daemon.baseUrl}/healthz`)).json()) as { capture: string; viewers: number };
+        assert.equal(health.capture, 'idle');
+        assert.equal(health.viewers, 0);
+        const reader = mjpegReader(daemon, `Authorization: Bearer ${TOKEN}\r\n`);
+        await until(() => reader.bytes() > 10_000, 20000, 'a new MJPEG viewer gets frames');
+      } finally {
+        await daemon.stop();
+      }
+    },
+  );
 });
 
 describe('MJPEG write timeout', () => {
@@ -211,38 +263,47 @@ describe('MJPEG write timeout', () => {
 });
 
 describe('MJPEG streams are bound to their session', () => {
-  test('logout ends a cookie MJPEG stream; watching keeps the session in use; expiry ends streams and WebSockets', { timeout: 90_000 }, async () => {
-    // sessions idle out after 3.6 s and end 8.6 s after login; heartbeats every second
-    const daemon = await startGuarded({ auth: { disabled: false, tokens: [TOKEN], sessionIdleHours: 0.001, sessionMaxDays: 0.0001 }, clients: { heartbeatSeconds: 1 } });
-    try {
-      const cookie = await login(daemon);
-      const first = mjpegReader(daemon, `Cookie: ${cookie}\r\n`);
-      await until(() => first.bytes() > 10_000, 20000, 'frames on the cookie stream');
-      const bystander = mjpegReader(daemon, `Authorization: Bearer ${TOKEN}\r\n`);
-      await until(() => bystander.bytes() > 10_000, 20000, 'frames on the token stream');
-      const out = await fetch(`${daemon.baseUrl}/api/logout`, { method: 'POST', headers: { Cookie: cookie } });
-      assert.equal(out.status, 204);
-      await first.ended;
-      const afterLogout = bystander.bytes();
-      await until(() => bystander.bytes() > afterLogout + 10_000, 20000, 'the token stream goes on');
+  test(
+    'logout ends a cookie MJPEG stream; watching keeps the session in use; expiry ends streams and WebSockets',
+    { timeout: 90_000 },
+    async () => {
+      // sessions idle out after 3.6 s and end 8.6 s after login; heartbeats every second
+      const daemon = await startGuarded({
+        auth: { disabled: false, tokens: [TOKEN], sessionIdleHours: 0.001, sessionMaxDays: 0.0001 },
+        clients: { heartbeatSeconds: 1 },
+      });
+      try {
+        const cookie = await login(daemon);
+        const first = mjpegReader(daemon, `Cookie: ${cookie}\r\n`);
+        await until(() => first.bytes() > 10_000, 20000, 'frames on the cookie stream');
+        const bystander = mjpegReader(daemon, `Authorization: Bearer ${TOKEN}\r\n`);
+        await until(() => bystander.bytes() > 10_000, 20000, 'frames on the token stream');
+        const out = await fetch(`${daemon.baseUrl}/api/logout`, { method: 'POST', headers: { Cookie: cookie } });
+        assert.equal(out.status, 204);
+        await first.ended;
+        const afterLogout = bystander.bytes();
+        await until(() => bystander.bytes() > afterLogout + 10_000, 20000, 'the token stream goes on');
 
-      const loggedInAt = Date.now();
-      const second = await login(daemon);
-      const stream = mjpegReader(daemon, `Cookie: ${second}\r\n`);
-      const ws = new TestViewer(daemon.wsUrl, { headers: { Cookie: second }, origin: daemon.baseUrl });
-      await ws.waitFor(() => ws.of(ChunkKind.Jpeg).length >= 1, 20000, 'frames on the cookie WebSocket');
-      // past the idle limit, the session is still in use because it is being watched
-      await until(() => Date.now() - loggedInAt > 5000, 10000, 'past the idle limit');
-      const session = (await (await fetch(`${daemon.baseUrl}/api/session`, { headers: { Cookie: second } })).json()) as { authenticated: boolean };
-      assert.equal(session.authenticated, true, 'watching touched the session');
-      const [closed] = await Promise.all([ws.closed, stream.ended]);
-      assert.equal(closed.code, 1008);
-      assert.ok(Date.now() - loggedInAt >= 8000, 'ended by the session expiry');
-      assert.deepEqual(await clientGauges(daemon, AUTH), { websocket: 0, mjpeg: 1 }, 'only the token stream is left');
-    } finally {
-      await daemon.stop();
-    }
-  });
+        const loggedInAt = Date.now();
+        const second = await login(daemon);
+        const stream = mjpegReader(daemon, `Cookie: ${second}\r\n`);
+        const ws = new TestViewer(daemon.wsUrl, { headers: { Cookie: second }, origin: daemon.baseUrl });
+        await ws.waitFor(() => ws.of(ChunkKind.Jpeg).length >= 1, 20000, 'frames on the cookie WebSocket');
+        // past the idle limit, the session is still in use because it is being watched
+        await until(() => Date.now() - loggedInAt > 5000, 10000, 'past the idle limit');
+        const session = (await (await fetch(`${daemon.baseUrl}/api/session`, { headers: { Cookie: second } })).json()) as {
+          authenticated: boolean;
+        };
+        assert.equal(session.authenticated, true, 'watching touched the session');
+        const [closed] = await Promise.all([ws.closed, stream.ended]);
+        assert.equal(closed.code, 1008);
+        assert.ok(Date.now() - loggedInAt >= 8000, 'ended by the session expiry');
+        assert.deepEqual(await clientGauges(daemon, AUTH), { websocket: 0, mjpeg: 1 }, 'only the token stream is left');
+      } finally {
+        await daemon.stop();
+      }
+    },
+  );
 });
 
 describe('shutdown', () => {
@@ -281,7 +342,12 @@ describe('refusals are logged as counts', () => {
       // whatever status a refusal has (401, or 429 once guessing is throttled), each is counted once
       const counted = (prefix: string) =>
         countLines().reduce(
-          (sum, entry) => sum + Object.entries(entry.reasons as Record<string, number>).reduce((part, [reason, count]) => part + (reason.startsWith(prefix) ? count : 0), 0),
+          (sum, entry) =>
+            sum +
+            Object.entries(entry.reasons as Record<string, number>).reduce(
+              (part, [reason, count]) => part + (reason.startsWith(prefix) ? count : 0),
+              0,
+            ),
           0,
         );
       await until(() => counted('upgrade ') + counted('request ') >= 1000, 30000, 'every refusal counted');
@@ -296,19 +362,23 @@ describe('refusals are logged as counts', () => {
 });
 
 describe('small ones', () => {
-  test('an oversized message is closed with 1009 and a reason; the page may connect only to its own origin', { timeout: 30_000 }, async () => {
-    const daemon = await startGuarded();
-    const viewer = new TestViewer(`${daemon.wsUrl}?token=${TOKEN}`);
-    try {
-      await viewer.waitFor(() => viewer.hello !== undefined, 15000, 'hello');
-      viewer.ws.send('x'.repeat(5000));
-      assert.deepEqual(await viewer.closed, { code: 1009, reason: 'message too big' });
-      const csp = (await fetch(`${daemon.baseUrl}/`)).headers.get('content-security-policy') ?? '';
-      assert.match(csp, /connect-src 'self';/);
-      assert.doesNotMatch(csp, /ws:|wss:/);
-    } finally {
-      viewer.close();
-      await daemon.stop();
-    }
-  });
+  test(
+    'an oversized message is closed with 1009 and a reason; the page may connect only to its own origin',
+    { timeout: 30_000 },
+    async () => {
+      const daemon = await startGuarded();
+      const viewer = new TestViewer(`${daemon.wsUrl}?token=${TOKEN}`);
+      try {
+        await viewer.waitFor(() => viewer.hello !== undefined, 15000, 'hello');
+        viewer.ws.send('x'.repeat(5000));
+        assert.deepEqual(await viewer.closed, { code: 1009, reason: 'message too big' });
+        const csp = (await fetch(`${daemon.baseUrl}/`)).headers.get('content-security-policy') ?? '';
+        assert.match(csp, /connect-src 'self';/);
+        assert.doesNotMatch(csp, /ws:|wss:/);
+      } finally {
+        viewer.close();
+        await daemon.stop();
+      }
+    },
+  );
 });

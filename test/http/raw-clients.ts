@@ -81,7 +81,12 @@ export async function probeHealth(daemon: RunningDaemon, timeoutMs: number): Pro
  * Keeps `connections` sockets from localAddress writing pipelined copies of `request` without ever
  * reading, reconnecting whenever the daemon cuts one; stop() ends them and says how many were opened.
  */
-export function pipelineFlood(port: number, request: string, connections: number, localAddress: string): { stop: () => { opened: number } } {
+export function pipelineFlood(
+  port: number,
+  request: string,
+  connections: number,
+  localAddress: string,
+): { stop: () => { opened: number } } {
   const batch = Buffer.from(request.repeat(1000));
   const sockets = new Set<Socket>();
   let stopped = false;

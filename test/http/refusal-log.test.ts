@@ -27,7 +27,10 @@ test('refusals are summed into one line per interval, by reason and by address, 
   assert.equal(line.total, 5000);
   assert.deepEqual(line.reasons, { 'upgrade 401': 2500, 'request 404': 2500 });
   assert.equal(Object.keys(line.from).length, 17, '16 addresses and "other"');
-  assert.equal(Object.values(line.from).reduce((sum, count) => sum + count, 0), 5000);
+  assert.equal(
+    Object.values(line.from).reduce((sum, count) => sum + count, 0),
+    5000,
+  );
   refusals.flush();
   assert.equal(lines.length, 1, 'an empty interval writes nothing');
 });

@@ -94,7 +94,14 @@ test('a viewer switching from Opus to PCM gets PCM although its sequence numbers
   hub.publish({ kind: ChunkKind.Pcm, payload: frame(100), captureTimeUs: 9 });
   assert.deepEqual(
     link.written.map((chunk) => [chunk.kind, chunk.sequence]),
-    [[3, 0], [3, 1], [3, 2], [3, 3], [3, 4], [2, 0]],
+    [
+      [3, 0],
+      [3, 1],
+      [3, 2],
+      [3, 3],
+      [3, 4],
+      [2, 0],
+    ],
   );
 });
 
