@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FrameHub } from '../hub/frame-hub.js';
-import { MJPEG_BOUNDARY } from '../hub/shared-chunk.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import type { SessionBinding, Transport } from './client-registry.js';
+import { MJPEG_BOUNDARY, mjpegPart } from './mjpeg-part.js';
 import { SECURITY_HEADERS } from './respond.js';
 
 /** Heartbeats in a row with bytes queued and nothing sent before a stream's peer counts as gone. */
@@ -30,7 +30,7 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
   const viewer = hub.attach({
     bufferedBytes: () => res.writableLength,
     write: (chunk) => {
-      res.write(chunk.mjpegPart());
+      res.write(chunk.as(mjpegPart));
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => res.once('drain', callback),

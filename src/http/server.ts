@@ -84,7 +84,7 @@ export class WscamServer {
       log: deps.log,
     });
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      const connection = this.clients.connectionOf(req.socket as Socket);
+      const connection = this.clients.connectionOf(req.socket);
       if (!connection) {
         res.destroy();
         return;

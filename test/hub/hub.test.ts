@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { webSocketFrame } from '../../src/http/websocket-frame.js';
 import { FrameHub } from '../../src/hub/frame-hub.js';
 import { ChunkKind, decodeHeader } from '../../src/protocol/header.js';
 import { TestSink as SlowLink } from '../helpers/test-sink.js';
 
 const frame = (size: number) => Buffer.alloc(size, 7);
 
-test('one buffer per chunk: header and payload built once, shared by every viewer', () => {
+test('one buffer per chunk and format: header and payload built once, shared by every viewer', () => {
   const hub = new FrameHub();
   const a = new SlowLink();
   const b = new SlowLink();
@@ -14,7 +15,8 @@ test('one buffer per chunk: header and payload built once, shared by every viewe
   hub.attach(b);
   hub.publish({ kind: ChunkKind.Jpeg, payload: frame(1000), captureTimeUs: 42 });
   assert.equal(a.written[0], b.written[0]);
-  const wsFrame = a.written[0]!.wsFrame;
+  const wsFrame = a.written[0]!.as(webSocketFrame);
+  assert.equal(b.written[0]!.as(webSocketFrame), wsFrame, 'the frame is encoded once and shared');
   assert.equal(wsFrame[0], 0x82);
   assert.equal(wsFrame[1], 126);
   assert.equal(wsFrame.readUInt16BE(2), 1016);
