@@ -152,7 +152,9 @@ export class ClientRegistry {
   /** Takes a new socket, or destroys it when the total or its address's share is used up. */
   admit(socket: Socket): ClientConnection | undefined {
     const address = socket.remoteAddress ?? 'unknown';
-    const refusal = this.isPenalized(address) ? 'pipelining penalty' : this.refusal(address, this.limits.maxConnections, [...this.connections.values()]);
+    const refusal = this.isPenalized(address)
+      ? 'pipelining penalty'
+      : this.refusal(address, this.limits.maxConnections, [...this.connections.values()]);
     if (refusal) {
       this.hooks.refused(`connection: ${refusal}`, address);
       socket.destroy();

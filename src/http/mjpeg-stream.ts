@@ -14,7 +14,13 @@ const STALLED_HEARTBEATS = 2;
  * with the same newest-frame policy as WebSocket viewers. Returns the stream as a transport for
  * the registry, or undefined for HEAD (headers only).
  */
-export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, owner: SessionBinding, log: Logger): Transport | undefined {
+export function serveMjpegStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  hub: FrameHub,
+  owner: SessionBinding,
+  log: Logger,
+): Transport | undefined {
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,

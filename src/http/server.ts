@@ -95,7 +95,10 @@ export class WscamServer {
         if (res.statusCode >= 400) this.refusals.count(`request ${res.statusCode}`, connection.address);
       });
       this.handleRequest(req, res, connection).catch((error: unknown) => {
-        deps.log.error({ err: error instanceof Error ? error.stack : String(error), path: parseRequestUrl(req.url)?.pathname }, 'request failed');
+        deps.log.error(
+          { err: error instanceof Error ? error.stack : String(error), path: parseRequestUrl(req.url)?.pathname },
+          'request failed',
+        );
         if (!res.headersSent) sendText(res, 500, 'internal error\n');
         else res.destroy();
       });
@@ -117,7 +120,11 @@ export class WscamServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.webSocket.handleUpgrade(req, socket, head));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       const [status, reason] =
-        error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout']
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'Request Header Fields Too Large']
+            : [400, 'Bad Request'];
       if (socket.writable) socket.end(refusalResponse(status, reason));
       else socket.destroy();
       this.refusals.count(`bad request ${status}`, (socket as Socket).remoteAddress ?? 'unknown');
@@ -170,7 +177,12 @@ export class WscamServer {
     if (route.auth === 'credentials') {
       const auth = this.deps.authenticator.authenticate(req);
       if (!auth.ok) {
-        sendText(res, auth.status, auth.status === 429 ? 'too many failed attempts\n' : 'authentication required\n', retryAfterHeaders(auth));
+        sendText(
+          res,
+          auth.status,
+          auth.status === 429 ? 'too many failed attempts\n' : 'authentication required\n',
+          retryAfterHeaders(auth),
+        );
         return;
       }
       principal = auth.principal;
@@ -188,4 +200,3 @@ export class WscamServer {
     this.clients.endSession(sessionId);
   }
 }
-

@@ -59,7 +59,14 @@ export class WebSocketEndpoint {
     const { sessionId, sessionExpiresAtMs } = decision.principal;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       tcp.setNoDelay(true);
-      const viewer = new ViewerConnection(ws, tcp, this.deps.hello(), this.deps.hub, { remoteAddress: connection.address, sessionId, sessionExpiresAtMs }, log);
+      const viewer = new ViewerConnection(
+        ws,
+        tcp,
+        this.deps.hello(),
+        this.deps.hub,
+        { remoteAddress: connection.address, sessionId, sessionExpiresAtMs },
+        log,
+      );
       connection.attach(viewer);
       log.info({ remote: connection.address, viewers: clients.counts().websocket }, 'viewer joined');
     });

@@ -68,7 +68,12 @@ function mediaRoutes({ hub, capture, clients, log }: RouteDependencies): Route[]
         if (stream) connection.attach(stream);
       },
     },
-    { path: '/ws', methods: ['GET'], auth: 'upgrade', handler: ({ res }) => sendText(res, 426, 'upgrade required\n', { Upgrade: 'websocket' }) },
+    {
+      path: '/ws',
+      methods: ['GET'],
+      auth: 'upgrade',
+      handler: ({ res }) => sendText(res, 426, 'upgrade required\n', { Upgrade: 'websocket' }),
+    },
   ];
 }
 
