@@ -16,6 +16,7 @@ import { reportReadyAndStatus } from './service-status.js';
 import { createReloader } from './reload.js';
 import { handleSignals, type StopSignal } from './signals.js';
 import { StopStack } from './stop-stack.js';
+import { describeError } from '../describe-error.js';
 
 /** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
 export const SHUTDOWN_DEADLINE_MS = 4500;
@@ -99,7 +100,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     await server.start();
     started.push('server', () => server.stop());
   } catch (error) {
-    log.fatal({ err: (error as Error).message }, 'cannot start');
+    log.fatal({ err: describeError(error) }, 'cannot start');
     await started.unwind(SHUTDOWN_DEADLINE_MS, log);
     return EXIT_FATAL;
   }

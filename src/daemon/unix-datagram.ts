@@ -1,4 +1,5 @@
 import { constants, endianness } from 'node:os';
+import { describeError } from '../describe-error.js';
 
 /** A connectionless AF_UNIX datagram sender, which node:dgram and node:net do not offer. */
 export interface UnixDatagramSender {
@@ -28,7 +29,7 @@ export async function openUnixDatagram(path: string): Promise<{ ok: true; sender
   try {
     koffi = await import('koffi');
   } catch (error) {
-    return { ok: false, error: `cannot load koffi: ${(error as Error).message}` };
+    return { ok: false, error: `cannot load koffi: ${describeError(error)}` };
   }
   const libc = koffi.load(null);
   const socket = libc.func('int socket(int domain, int type, int protocol)');

@@ -16,6 +16,7 @@ import type { RouteTable } from './routes.js';
 import { StaticFiles } from './static-files.js';
 import { WebSocketEndpoint } from './websocket-endpoint.js';
 import { wscamRoutes } from './wscam-routes.js';
+import { describeBug } from '../describe-error.js';
 
 /**
  * Connections beyond the viewers, for page loads, logins and handshakes in flight; together with the
@@ -95,10 +96,7 @@ export class WscamServer {
         if (res.statusCode >= 400) this.refusals.count(`request ${res.statusCode}`, connection.address);
       });
       this.handleRequest(req, res, connection).catch((error: unknown) => {
-        deps.log.error(
-          { err: error instanceof Error ? error.stack : String(error), path: parseRequestUrl(req.url)?.pathname },
-          'request failed',
-        );
+        deps.log.error({ err: describeBug(error), path: parseRequestUrl(req.url)?.pathname }, 'request failed');
         if (!res.headersSent) sendText(res, 500, 'internal error\n');
         else res.destroy();
       });
