@@ -181,8 +181,8 @@ export class Authenticator {
   }
 
   /** Writes pending session activity and stops the session timer; call once on shutdown. */
-  async close(): Promise<void> {
-    await this.options.sessions?.close();
+  async stop(): Promise<void> {
+    await this.options.sessions?.stop();
   }
 
   private async checkCredentials(credentials: Credentials): Promise<string | undefined> {

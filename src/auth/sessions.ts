@@ -172,7 +172,7 @@ export class SessionStore {
   }
 
   /** Stops the timer and writes pending activity; call on shutdown. */
-  async close(): Promise<void> {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.dirty) await this.persist();

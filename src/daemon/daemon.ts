@@ -80,7 +80,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     return EXIT_FATAL;
   }
   const { authenticator, firstRunToken, stateDir } = opened.value;
-  started.push('auth', () => authenticator.close());
+  started.push('auth', () => authenticator.stop());
   const hub = new FrameHub();
   const capture = new CaptureController({ hub, config, log });
   const server = new WscamServer({

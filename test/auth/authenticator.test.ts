@@ -355,15 +355,15 @@ describe('openAuthenticator', () => {
     assert.ok(first.ok && first.value.firstRunToken?.created === true);
     const token = first.value.firstRunToken.token;
     assert.equal(first.value.authenticator.authenticate(req({}, `/?token=${token}`)).ok, true);
-    await first.value.sessions?.close();
+    await first.value.sessions?.stop();
     const second = await openAuthenticator({ auth, secure: false, allowedOrigins: [], env });
     assert.ok(second.ok);
     assert.deepEqual(second.value.firstRunToken, { token, created: false });
-    await second.value.sessions?.close();
+    await second.value.sessions?.stop();
     const configured = await openAuthenticator({ auth: settings(), secure: false, allowedOrigins: [], env });
     assert.ok(configured.ok && configured.value.firstRunToken === undefined);
     assert.equal(configured.value.authenticator.authenticate(req({}, `/?token=${token}`)).ok, false);
-    await configured.value.sessions?.close();
+    await configured.value.sessions?.stop();
   });
 
   it('touches no disk when auth is disabled', async () => {

@@ -127,7 +127,7 @@ describe('sessions', () => {
     await first.store.destroy(loggedOut.session.id);
     first.clock.now += HOUR;
     assert.ok(first.store.validate(kept.secret, stamps));
-    await first.store.close();
+    await first.store.stop();
     const path = join(first.options.stateDir, SESSIONS_FILE);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
     const text = await readFile(path, 'utf8');
@@ -145,7 +145,7 @@ describe('sessions', () => {
   it('starts empty from a damaged file, and drops entries from the future', async () => {
     const { options, store, clock } = await openStore();
     const { secret } = await store.create('user:alice', 'stamp-of-user:alice');
-    await store.close();
+    await store.stop();
     const path = join(options.stateDir, SESSIONS_FILE);
     const backwards = await SessionStore.open({ ...options, now: () => clock.now - HOUR });
     assert.ok(backwards.ok);
