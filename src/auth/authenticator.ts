@@ -62,7 +62,7 @@ export interface AuthenticatorOptions {
 }
 
 /** The one generic answer to every bad login, so it tells nothing about which part was wrong. */
-export const INVALID_CREDENTIALS = 'invalid credentials';
+const INVALID_CREDENTIALS = 'invalid credentials';
 
 const MAX_USERNAME_LENGTH = 64;
 const USER_PREFIX = 'user:';

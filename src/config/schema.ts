@@ -90,5 +90,4 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
-export type LogLevelName = z.infer<typeof LogLevel>;
 export const LOG_LEVELS = LogLevel.options;

@@ -19,7 +19,7 @@ import { StopStack } from './stop-stack.js';
 import { describeError } from '../describe-error.js';
 
 /** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
-export const SHUTDOWN_DEADLINE_MS = 4500;
+const SHUTDOWN_DEADLINE_MS = 4500;
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /** Where the daemon's config comes from: the file (re-read on reload) and the command-line overrides. */

@@ -57,7 +57,7 @@ export interface RegistryHooks {
 }
 
 /** How many slots of a pool one address may hold. */
-export function addressShare(slots: number): number {
+function addressShare(slots: number): number {
   return Math.max(1, Math.ceil(slots / ADDRESS_SHARE_DIVISOR));
 }
 

@@ -9,7 +9,7 @@ import type { EndReason, SessionBinding, Transport } from './client-registry.js'
 import { webSocketFrame } from './websocket-frame.js';
 
 /** Control messages a viewer may send per second before it is closed. */
-export const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
+const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
 
 export interface ViewerIdentity extends SessionBinding {
   remoteAddress: string;
