@@ -8,6 +8,7 @@ import type { CapturedChunk, Lifecycle, SourceState } from './source.js';
 /** What /healthz and /metrics report about one source. */
 export interface SourceHealth {
   state: SourceState['status'];
+  /** Why the source last went down, until it delivers again (so also while it retries). */
   reason?: string;
   chunks: number;
   restarts: number;
@@ -20,9 +21,11 @@ class SourceStats {
   chunks = 0;
   restarts = 0;
   lastChunkAt: number | null = null;
+  private failure: string | undefined;
   private readonly recent: number[] = [];
 
   onChunk(now: number): void {
+    this.failure = undefined;
     this.chunks += 1;
     this.lastChunkAt = now;
     this.recent.push(now);
@@ -31,20 +34,36 @@ class SourceStats {
 
   onState(state: SourceState): void {
     if (state.status === 'down' && this.state.status !== 'down') this.restarts += 1;
+    if (state.status === 'down') this.failure = state.reason;
     this.state = state;
+  }
+
+  /** A new source starts with a clean record. */
+  forgetFailure(): void {
+    this.failure = undefined;
   }
 
   health(now: number): SourceHealth {
     const window = this.recent.filter((at) => now - at <= 5000);
     return {
       state: this.state.status,
-      ...(this.state.status === 'down' ? { reason: this.state.reason } : {}),
+      ...(this.failure !== undefined ? { reason: this.failure } : {}),
       chunks: this.chunks,
       restarts: this.restarts,
       lastChunkAgeMs: this.lastChunkAt === null ? null : Math.round(now - this.lastChunkAt),
       fps: window.length < 2 ? 0 : Math.round(((window.length - 1) * 1000 * 10) / (window.at(-1)! - window[0]!)) / 10,
     };
   }
+}
+
+/** What the health check knows about capture beyond the sources' live figures. */
+export interface CaptureHealth {
+  video: SourceHealth;
+  audio: SourceHealth | null;
+  /** A real (not "no signal") frame came from the current camera since start or the last reconfigure. */
+  videoDelivered: boolean;
+  /** The sources as they were when capture last stopped for lack of viewers; null before that. */
+  lastRun: { video: SourceHealth; audio: SourceHealth | null } | null;
 }
 
 export interface CaptureControllerOptions {
@@ -59,7 +78,9 @@ export interface CaptureControllerOptions {
 /**
  * Runs capture on demand: builds the configured sources, starts them for the first viewer (or snapshot)
  * and stops them idleSeconds after the last one leaves, so a board does no capture work while nobody watches.
- * reconfigure() swaps the sources for a new config while viewers stay attached to the hub.
+ * At start (and after reconfigure) it captures once until the camera's first frame, so the health check
+ * knows whether the camera works before anyone watches. reconfigure() swaps the sources for a new config
+ * while viewers stay attached to the hub.
  */
 export class CaptureController implements Lifecycle {
   private readonly hub: FrameHub;
@@ -74,6 +95,10 @@ export class CaptureController implements Lifecycle {
   private holds = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Capture is held from start() until the camera's first real frame. */
+  private probing = false;
+  private videoDelivered = false;
+  private lastRun: CaptureHealth['lastRun'] = null;
   /** start, stop, reconfigure and demand changes run one after another, never interleaved. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -86,11 +111,12 @@ export class CaptureController implements Lifecycle {
     this.hub.on('viewers', () => this.onDemandChanged());
   }
 
-  /** Builds the sources; with idleSeconds 0, or viewers already waiting, capture runs from now on. */
+  /** Builds the sources and runs capture until the camera's first frame; then on demand (always, with idleSeconds 0). */
   start(): Promise<void> {
     return this.serial(async () => {
       if (this.sources) return;
       this.sources = this.build(this.config);
+      this.beginProbe();
       await this.startIfWanted();
     });
   }
@@ -114,6 +140,7 @@ export class CaptureController implements Lifecycle {
       this.hub.forgetLatest();
       this.running = false;
       this.sources = next;
+      this.beginProbe();
       await this.startIfWanted();
     });
   }
@@ -123,6 +150,7 @@ export class CaptureController implements Lifecycle {
     return this.serial(async () => {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
+      this.probing = false;
       const sources = this.sources;
       if (sources && this.running) await this.stopSources(sources);
       this.running = false;
@@ -147,9 +175,21 @@ export class CaptureController implements Lifecycle {
     return this.running;
   }
 
-  health(): { video: SourceHealth; audio: SourceHealth | null } {
+  health(): CaptureHealth {
+    return { ...this.liveHealth(), videoDelivered: this.videoDelivered, lastRun: this.lastRun };
+  }
+
+  private liveHealth(): { video: SourceHealth; audio: SourceHealth | null } {
     const now = performance.now();
     return { video: this.videoStats.health(now), audio: this.sources?.audio ? this.audioStats.health(now) : null };
+  }
+
+  private beginProbe(): void {
+    this.probing = true;
+    this.videoDelivered = false;
+    this.lastRun = null;
+    this.videoStats.forgetFailure();
+    this.audioStats.forgetFailure();
   }
 
   private serial(step: () => Promise<void>): Promise<void> {
@@ -174,7 +214,7 @@ export class CaptureController implements Lifecycle {
   }
 
   private demand(): number {
-    return this.hub.viewerCount + this.holds;
+    return this.hub.viewerCount + this.holds + (this.probing ? 1 : 0);
   }
 
   private onDemandChanged(): void {
@@ -202,9 +242,10 @@ export class CaptureController implements Lifecycle {
   private async stopForIdle(idleSeconds: number): Promise<void> {
     // A viewer may have come while this step waited its turn.
     if (!this.running || !this.sources || this.demand() > 0) return;
-    this.log.info({ idleSeconds }, 'no viewers: capture stopped');
+    this.lastRun = this.liveHealth();
     this.running = false;
     await this.stopSources(this.sources);
+    this.log.info({ idleSeconds }, 'no viewers: capture stopped');
   }
 
   private async stopSources(sources: CaptureSources): Promise<void> {
@@ -216,5 +257,11 @@ export class CaptureController implements Lifecycle {
     // "No signal" pictures reach viewers but must not make a lost camera look alive.
     if (!chunk.placeholder) stats.onChunk(performance.now());
     this.hub.publish(chunk);
+    if (stats !== this.videoStats || chunk.placeholder || this.videoDelivered) return;
+    this.videoDelivered = true;
+    if (!this.probing) return;
+    this.probing = false;
+    this.log.info('camera delivers: capture now runs on demand');
+    this.onDemandChanged();
   }
 }

@@ -2,6 +2,8 @@ import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import { FfmpegAudioSource } from './ffmpeg-audio-source.js';
 import { FfmpegVideoSource } from './ffmpeg-video-source.js';
+import { libcameraProgram } from './libcamera.js';
+import { commandProgram, MjpegVideoSource } from './mjpeg-video-source.js';
 import type { CaptureSource, SourceListener } from './source.js';
 import { SyntheticAudioSource, SyntheticVideoSource } from './synthetic.js';
 
@@ -32,9 +34,17 @@ function createVideoSource(config: Config, listener: SourceListener, log: Logger
     case 'v4l2':
     case 'ffmpeg':
       return new FfmpegVideoSource(config, listener, moduleLogger(log, 'video'));
-    default:
-      throw new Error(`video.source "${config.video.source}" is not built yet`);
+    case 'libcamera':
+      return new MjpegVideoSource(config.video, listener, moduleLogger(log, 'video'), libcameraProgram(config.video));
+    case 'command':
+      return new MjpegVideoSource(config.video, listener, moduleLogger(log, 'video'), commandProgram(config.video.command));
   }
+}
+
+/** True when the config captures anything through ffmpeg (so it is worth looking ffmpeg up at start). */
+export function usesFfmpeg(config: Config): boolean {
+  const video = config.video.source === 'v4l2' || config.video.source === 'ffmpeg';
+  return video || (config.audio.enabled && config.audio.source !== 'test');
 }
 
 function createAudioSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {

@@ -1,6 +1,5 @@
-import { constants } from 'node:fs';
-import { access, chmod, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { chmod, stat } from 'node:fs/promises';
+import { executableProblem, findOnPath } from './program-path.js';
 
 /** Where the ffmpeg binary was found, or why it was not. */
 export type FfmpegResolution =
@@ -36,15 +35,6 @@ export async function resolveFfmpeg(configuredPath: string | null, env: NodeJS.P
   };
 }
 
-async function findOnPath(name: string, searchPath: string): Promise<string | null> {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    if ((await executableProblem(candidate)) === null) return candidate;
-  }
-  return null;
-}
-
 async function npmBinary(): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
   let binary: string;
   try {
@@ -68,19 +58,4 @@ export async function ensureExecutable(file: string): Promise<string | null> {
     return `is not executable and chmod u+x failed: ${(error as Error).message}`;
   }
   return executableProblem(file);
-}
-
-async function executableProblem(file: string): Promise<string | null> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) return 'is not a regular file';
-  } catch {
-    return 'does not exist';
-  }
-  try {
-    await access(file, constants.X_OK);
-    return null;
-  } catch {
-    return 'is not executable';
-  }
 }

@@ -1,21 +1,21 @@
-import type { FfmpegSupervisor } from './ffmpeg-supervisor.js';
+import type { ChildSupervisor } from './child-supervisor.js';
 import type { CaptureSource, SourceState } from './source.js';
 
-/** What the ffmpeg-backed sources share: their state, restarts and lifecycle are the supervisor's. */
+/** What the child-process sources share: their state, restarts and lifecycle are the supervisor's. */
 export abstract class SupervisedSource implements CaptureSource {
   abstract readonly name: 'video' | 'audio';
-  protected abstract readonly supervisor: FfmpegSupervisor;
+  protected abstract readonly supervisor: ChildSupervisor;
 
   get state(): SourceState {
     return this.supervisor.state;
   }
 
-  /** Restarts of the ffmpeg child since construction. */
+  /** Restarts of the child since construction. */
   get restarts(): number {
     return this.supervisor.restarts;
   }
 
-  /** Process id of the current ffmpeg child, if one runs. */
+  /** Process id of the current child, if one runs. */
   get pid(): number | undefined {
     return this.supervisor.pid;
   }

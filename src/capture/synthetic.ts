@@ -1,18 +1,11 @@
-import jpeg from 'jpeg-js';
+import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
-import { drawText, fillRect, textWidth } from './bitmap-font.js';
 import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
 import { SteadyTicker } from './steady-ticker.js';
-
-/** Loop length of the synthetic picture; frames are encoded once, then replayed. */
-const MAX_LOOP_FRAMES = 60;
-
-/** Frames in the synthetic loop at this fps (about four seconds' worth, at most 60). */
-export function loopFrameCount(fps: number): number {
-  return Math.min(MAX_LOOP_FRAMES, fps * 4);
-}
+import { loopFrameCount } from './test-pattern.js';
+import type { TestPatternFrame, TestPatternJob } from './test-pattern-worker.js';
 
 /** One second of the 440 Hz test tone as s16le; a whole number of cycles, so the loop joins without a click. */
 export function testToneSecond(sampleRate: number, channels: number): Buffer {
@@ -23,46 +16,32 @@ export function testToneSecond(sampleRate: number, channels: number): Buffer {
   }
   return second;
 }
-const BARS: ReadonlyArray<readonly [number, number, number]> = [
-  [192, 192, 192],
-  [192, 192, 0],
-  [0, 192, 192],
-  [0, 192, 0],
-  [192, 0, 192],
-  [192, 0, 0],
-  [0, 0, 192],
-];
 
-/** Renders one test-pattern frame: sliding colour bars, a bouncing box and a frame counter. */
-export function renderTestPattern(width: number, height: number, index: number, count: number): Buffer {
-  const rgba = new Uint8Array(width * height * 4);
-  const shift = Math.floor((index / count) * width);
-  const barWidth = width / BARS.length;
-  for (let bar = 0; bar < BARS.length; bar += 1) {
-    const color = BARS[bar]!;
-    const x = (bar * barWidth + shift) % width;
-    fillRect(rgba, width, height, x, 0, barWidth + 1, height * 0.7, color);
-    fillRect(rgba, width, height, x - width, 0, barWidth + 1, height * 0.7, color);
-  }
-  fillRect(rgba, width, height, 0, height * 0.7, width, height * 0.3, [16, 16, 24]);
-  const phase = (index / count) * Math.PI * 2;
-  const box = Math.max(8, Math.round(height / 8));
-  fillRect(rgba, width, height, (width - box) * (0.5 + 0.5 * Math.sin(phase)), (height * 0.7 - box) * (0.5 + 0.5 * Math.sin(phase * 2)), box, box, [255, 255, 255]);
-  const scale = Math.max(1, Math.floor(height / 80));
-  const label = `WSCAM TEST ${String(index).padStart(2, '0')}/${count}`;
-  drawText(rgba, width, label, Math.max(0, (width - textWidth(label, scale)) / 2), height * 0.78, scale, [240, 240, 240]);
-  // A sweep bar under the text moves once per loop so motion is visible even in a still screenshot pair.
-  fillRect(rgba, width, height, 0, height * 0.93, ((index + 1) / count) * width, Math.max(2, height * 0.02), [80, 200, 120]);
-  return jpeg.encode({ data: rgba, width, height }, 75).data;
+/**
+ * Heap limits of the render worker, so the garbage jpeg-js leaves per frame (its tables are rebuilt at every
+ * encode) is collected instead of growing the daemon. Measured at 640x480: 16 MB fails at the first frame,
+ * 24-32 MB thrash (and now and then run out), 40 MB renders as fast as no limit.
+ */
+function renderLimits(width: number, height: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  const bytesPerPixel = 24;
+  return { maxOldGenerationSizeMb: Math.max(40, Math.ceil((width * height * bytesPerPixel) / 2 ** 20)), maxYoungGenerationSizeMb: 4 };
 }
+const RENDER_WORKER = new URL('./test-pattern-worker.js', import.meta.url);
 
-/** The synthetic camera: a pre-encoded loop of test-pattern JPEGs replayed at the configured fps. */
+/**
+ * The synthetic camera: a loop of test-pattern JPEGs replayed at the configured fps. The loop is encoded
+ * once, in a worker thread, so the event loop (audio, viewers, /healthz) never waits for the encoder;
+ * replay starts with the first frame, and the worker and its heap are gone once the loop is complete.
+ */
 export class SyntheticVideoSource implements CaptureSource {
   readonly name = 'video';
   state: SourceState = { status: 'stopped' };
-  /** Filled while the loop renders; replay starts with the first frame, not the whole loop. */
   private readonly frames: Buffer[] = [];
-  private rendering: Promise<void> | undefined;
+  private readonly count: number;
+  private worker: Worker | undefined;
+  private renderStartedAt = 0;
+  /** Frames the current worker started from: a worker that fails after adding some is replaced. */
+  private renderFrom = 0;
   private next = 0;
   private readonly ticker: SteadyTicker;
   private running = false;
@@ -72,6 +51,7 @@ export class SyntheticVideoSource implements CaptureSource {
     private readonly listener: SourceListener,
     private readonly log: Logger,
   ) {
+    this.count = loopFrameCount(config.fps);
     this.ticker = new SteadyTicker(1000 / config.fps, () => this.emitFrame());
   }
 
@@ -79,13 +59,17 @@ export class SyntheticVideoSource implements CaptureSource {
     if (this.running) return;
     this.running = true;
     this.setState({ status: 'starting' });
-    void this.renderLoop();
+    if (this.frames.length < this.count) this.render();
     if (this.frames.length > 0) this.beginReplay();
   }
 
+  /** Also ends a render under way; the next start() renders only the frames still missing. */
   async stop(): Promise<void> {
     this.running = false;
     this.ticker.stop();
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
     this.setState({ status: 'stopped' });
   }
 
@@ -103,20 +87,41 @@ export class SyntheticVideoSource implements CaptureSource {
     this.listener.chunk({ kind: ChunkKind.Jpeg, payload, captureTimeUs: nowMicros() });
   }
 
-  /** Encodes the loop once, yielding between frames so the server keeps serving meanwhile. */
-  private renderLoop(): Promise<void> {
-    this.rendering ??= (async () => {
-      const started = performance.now();
-      const { width, height } = this.config;
-      const count = loopFrameCount(this.config.fps);
-      for (let index = 0; index < count; index += 1) {
-        this.frames.push(renderTestPattern(width, height, index, count));
-        if (index === 0 && this.running) this.beginReplay();
-        await new Promise((resolve) => setImmediate(resolve));
+  private render(): void {
+    if (this.worker) return;
+    const { width, height } = this.config;
+    const job: TestPatternJob = { width, height, count: this.count, from: this.frames.length };
+    if (job.from === 0) this.renderStartedAt = performance.now();
+    this.renderFrom = job.from;
+    const worker = new Worker(RENDER_WORKER, { workerData: job, resourceLimits: renderLimits(width, height) });
+    this.worker = worker;
+    worker.on('message', (frame: TestPatternFrame) => {
+      if (frame.index !== this.frames.length) return;
+      this.frames.push(Buffer.from(frame.jpeg));
+      if (this.frames.length === 1 && this.running) this.beginReplay();
+      if (this.frames.length === this.count) {
+        this.log.info({ frames: this.count, width, height, ms: Math.round(performance.now() - this.renderStartedAt) }, 'test pattern rendered');
       }
-      this.log.info({ frames: count, width, height, ms: Math.round(performance.now() - started) }, 'test pattern rendered');
-    })();
-    return this.rendering;
+    });
+    worker.on('error', (error) => this.renderFailed(worker, error));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+    });
+  }
+
+  private renderFailed(worker: Worker, error: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    const reason = `test pattern: render failed after ${this.frames.length} of ${this.count} frames: ${error.message}`;
+    // A worker that made progress (a heap limit reached late) is replaced and carries on from there.
+    if (this.frames.length > this.renderFrom && this.running) {
+      this.log.warn(`${reason}; rendering the rest in a new worker`);
+      this.render();
+      return;
+    }
+    this.log.error(reason);
+    // A partial loop still moves; with no frame at all the camera is down.
+    if (this.frames.length === 0 && this.running) this.setState({ status: 'down', reason, retryInMs: 0 });
   }
 
   private setState(state: SourceState): void {

@@ -47,20 +47,38 @@ const AuthSchema = z.strictObject({
   sessionMaxDays: z.number().positive().max(365).default(7),
 });
 
-const VideoSchema = z.strictObject({
-  source: z.enum(['test', 'v4l2', 'ffmpeg']).default('test'),
-  device: z.string().min(1).default('/dev/video0'),
-  inputFormat: z
-    .enum(['mjpeg', 'yuyv422', 'auto'])
-    .default('auto')
-    .describe('v4l2 pixel format: camera JPEGs passed through, raw YUYV encoded, or mjpeg with fallback to yuyv422'),
-  width: z.number().int().min(16).max(7680).default(640),
-  height: z.number().int().min(16).max(4320).default(480),
-  fps: z.number().int().min(1).max(120).default(15),
-  quality: z.number().int().min(1).max(100).default(80).describe('JPEG quality when wscam encodes'),
-  input: z.array(z.string()).max(64).default(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15']),
-  idleSeconds: z.number().min(0).max(86400).default(30),
-});
+const VideoSchema = z
+  .strictObject({
+    source: z
+      .enum(['test', 'v4l2', 'ffmpeg', 'libcamera', 'command'])
+      .default('test')
+      .describe('test pattern, V4L2 camera, any ffmpeg input, Raspberry Pi camera module (rpicam-vid), or video.command'),
+    device: z.string().min(1).default('/dev/video0'),
+    inputFormat: z
+      .enum(['mjpeg', 'yuyv422', 'auto'])
+      .default('auto')
+      .describe('v4l2 pixel format: camera JPEGs passed through, raw YUYV encoded, or mjpeg with fallback to yuyv422'),
+    width: z.number().int().min(16).max(7680).default(640),
+    height: z.number().int().min(16).max(4320).default(480),
+    fps: z.number().int().min(1).max(120).default(15),
+    quality: z.number().int().min(1).max(100).default(80).describe('JPEG quality when wscam encodes'),
+    input: z.array(z.string()).max(64).default(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15']),
+    libcameraArgs: z
+      .array(z.string().min(1))
+      .max(64)
+      .default([])
+      .describe('Extra rpicam-vid arguments for source "libcamera", e.g. ["--hflip", "--vflip"]'),
+    command: z
+      .array(z.string().min(1))
+      .max(64)
+      .default([])
+      .describe('For source "command": program and arguments of anything that writes MJPEG to stdout'),
+    idleSeconds: z.number().min(0).max(86400).default(30),
+  })
+  .refine((video) => video.source !== 'command' || video.command.length > 0, {
+    path: ['command'],
+    message: 'must name the program and its arguments when video.source is "command", e.g. ["my-camera-tool", "--mjpeg"]',
+  });
 
 const AudioSchema = z.strictObject({
   enabled: z.boolean().default(true),

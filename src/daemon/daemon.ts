@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { openAuthenticator } from '../auth/open-authenticator.js';
 import { CaptureController } from '../capture/capture-controller.js';
+import { usesFfmpeg } from '../capture/create.js';
 import { resolveFfmpeg } from '../capture/ffmpeg-path.js';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -158,8 +159,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
 
 // Sources look ffmpeg up again at every start, so installing it later heals them; say it loudly now.
 async function reportFfmpeg(config: Config, log: Logger): Promise<void> {
-  const usesFfmpeg = config.video.source !== 'test' || (config.audio.enabled && config.audio.source !== 'test');
-  if (!usesFfmpeg) return;
+  if (!usesFfmpeg(config)) return;
   const ffmpeg = await resolveFfmpeg(config.ffmpeg.path);
   if (ffmpeg.ok) log.info({ module: 'capture', ffmpeg: ffmpeg.path, from: ffmpeg.from }, 'using ffmpeg');
   else log.error({ module: 'capture' }, ffmpeg.error);

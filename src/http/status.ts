@@ -1,9 +1,9 @@
-import type { CaptureController, SourceHealth } from '../capture/capture-controller.js';
+import type { CaptureController, CaptureHealth, SourceHealth } from '../capture/capture-controller.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import { ChunkKind } from '../protocol/header.js';
 
-/** Video frames older than this mean the camera stopped delivering. */
-const STALE_FRAME_MS = 5000;
+/** No chunk for this long means the source stopped delivering. */
+const STALE_CHUNK_MS = 5000;
 
 export interface HealthReport {
   status: 'ok' | 'down';
@@ -13,25 +13,46 @@ export interface HealthReport {
   uptimeSeconds: number;
   video: SourceHealth;
   audio: SourceHealth | null;
+  /** While idle: the sources as they were when capture last ran. */
+  lastRun?: CaptureHealth['lastRun'];
 }
 
-/** /healthz: ok while capture delivers frames (or sleeps for lack of viewers), down with a reason otherwise. */
+/**
+ * /healthz: ok while capture delivers frames, or while it sleeps for lack of viewers after a run that
+ * delivered; down with a reason while a source fails (retries included), when the last run ended failing,
+ * and whenever a camera that has not delivered a single frame since start has failed.
+ */
 export function healthReport(hub: FrameHub, capture: CaptureController): HealthReport {
-  const { video, audio } = capture.health();
+  const { video, audio, videoDelivered, lastRun } = capture.health();
+  const running = capture.isRunning;
   const base = {
-    capture: capture.isRunning ? ('running' as const) : ('idle' as const),
+    capture: running ? ('running' as const) : ('idle' as const),
     viewers: hub.viewerCount,
     uptimeSeconds: Math.round(process.uptime()),
     video,
     audio,
+    ...(!running && lastRun !== null ? { lastRun } : {}),
   };
-  if (!capture.isRunning) return { status: 'ok', ...base };
-  if (video.state === 'down') return { status: 'down', reason: `camera: ${video.reason ?? 'down'}`, ...base };
-  if (video.state === 'running' && video.lastChunkAgeMs !== null && video.lastChunkAgeMs > STALE_FRAME_MS) {
-    return { status: 'down', reason: `camera: no frame for ${Math.round(video.lastChunkAgeMs / 1000)} s`, ...base };
-  }
-  if (audio?.state === 'down') return { status: 'down', reason: `microphone: ${audio.reason ?? 'down'}`, ...base };
+  const down = (reason: string): HealthReport => ({ status: 'down', reason, ...base });
+  // Capture runs from start until the first frame, so a camera that fails before it is seen failing here.
+  if (!videoDelivered && video.reason !== undefined) return down(`camera: ${video.reason} (no frame since start)`);
+  const judged = running ? { video, audio } : lastRun;
+  if (judged === null) return { status: 'ok', ...base };
+  const when = running ? '' : ' (when capture last ran)';
+  const camera = sourceProblem(judged.video, 'frame');
+  if (camera !== null) return down(`camera: ${camera}${when}`);
+  const microphone = judged.audio && sourceProblem(judged.audio, 'audio');
+  if (microphone) return down(`microphone: ${microphone}${when}`);
   return { status: 'ok', ...base };
+}
+
+/** Why a source is failing, or null: it went down and has not delivered since (retries included), or it went quiet. */
+function sourceProblem(source: SourceHealth, chunkName: string): string | null {
+  if (source.reason !== undefined) return source.reason;
+  if (source.state === 'running' && source.lastChunkAgeMs !== null && source.lastChunkAgeMs > STALE_CHUNK_MS) {
+    return `no ${chunkName} for ${Math.round(source.lastChunkAgeMs / 1000)} s`;
+  }
+  return null;
 }
 
 export interface TransportCounts {

@@ -106,15 +106,27 @@ test('reconfigure swaps the camera under an attached viewer: new size arrives, o
   );
 });
 
-test('reconfigure with nobody watching builds the new sources but starts nothing; the next viewer starts them', async (t) => {
+test('with nobody watching, capture runs once until the first frame, then idles; reconfigure probes the new camera the same way', async (t) => {
   const hub = new FrameHub();
-  const { log } = capturingLogger();
-  const capture = new CaptureController({ hub, config: cameraConfig(160, 120, { audio: { enabled: false } }), log });
+  const { log, lines, waitForLine } = capturingLogger();
+  const quiet = (width: number, height: number) => cameraConfig(width, height, { video: { idleSeconds: 0.2 }, audio: { enabled: false } });
+  const capture = new CaptureController({ hub, config: quiet(160, 120), log });
   t.after(() => capture.stop());
+  const stopped = () => lines.filter((line) => line.msg === 'no viewers: capture stopped').length;
   await capture.start();
+  assert.equal(capture.isRunning, true, 'capture runs from start, before any viewer');
+  assert.equal(capture.health().videoDelivered, false);
+  await waitForLine(() => stopped() === 1, 15_000, 'capture stopped after the first frame');
   assert.equal(capture.isRunning, false);
-  await capture.reconfigure(cameraConfig(192, 144, { audio: { enabled: false } }));
-  assert.equal(capture.isRunning, false);
+  assert.equal(capture.health().videoDelivered, true);
+  assert.equal(capture.health().lastRun?.video.state, 'running', 'the last run is kept for the health check');
+  assert.deepEqual(childPids(process.pid, 'ffmpeg'), []);
+
+  await capture.reconfigure(quiet(192, 144));
+  assert.equal(capture.isRunning, true, 'the new camera is tried at once');
+  assert.equal(capture.health().videoDelivered, false);
+  assert.equal(capture.health().lastRun, null);
+  await waitForLine(() => stopped() === 2, 15_000, 'capture stopped after the new camera delivered');
   assert.deepEqual(childPids(process.pid, 'ffmpeg'), []);
 
   const viewer = new FastViewer();

@@ -138,22 +138,22 @@ test('capture stops idleSeconds after the last viewer and starts again for a new
   const daemon = await startDaemon({
     config: { video: { source: 'ffmpeg', input: CAMERA, width: 320, height: 240, idleSeconds: 1 }, audio: { enabled: false } },
   });
+  const stops = () => daemon.logLines().filter((line) => line.msg === 'no viewers: capture stopped').length;
   try {
-    assert.deepEqual(ffmpegChildren(daemon.child.pid!), [], 'no capture before the first viewer');
+    // Capture runs once from start until the first frame, then idles like any other run.
+    await daemon.waitForLog((line) => line.msg === 'camera delivers: capture now runs on demand', 15000);
+    await daemon.waitForLog(() => stops() === 1, 10000);
+    await daemon.waitForLog((line) => line.msg === 'ffmpeg exited', 10000);
+    assert.deepEqual(ffmpegChildren(daemon.child.pid!), [], 'no capture while nobody watches');
     const snapshot = await fetch(`${daemon.baseUrl}/snapshot.jpg`);
     assert.equal(snapshot.status, 200, 'a snapshot starts capture for itself');
     assert.ok(isWholeJpeg(Buffer.from(await snapshot.arrayBuffer())));
-    await daemon.waitForLog((line) => line.msg === 'no viewers: capture stopped', 10000);
+    await daemon.waitForLog(() => stops() === 2, 10000);
     const first = new TestViewer(daemon.wsUrl);
     await first.waitFor(() => first.of(ChunkKind.Jpeg).length >= 2, 30000, 'frames');
     first.close();
-    await daemon.waitForLog(
-      (line) =>
-        line.msg === 'no viewers: capture stopped' &&
-        line !== daemon.logLines().find((first) => first.msg === 'no viewers: capture stopped'),
-      10000,
-    );
-    await daemon.waitForLog((line) => line.msg === 'ffmpeg exited', 10000);
+    await daemon.waitForLog(() => stops() === 3, 10000);
+    await daemon.waitForLog(() => daemon.logLines().filter((line) => line.msg === 'ffmpeg exited').length === 3, 10000);
     const health = await (await fetch(`${daemon.baseUrl}/healthz`)).json();
     assert.equal((health as { capture: string }).capture, 'idle');
     const second = new TestViewer(daemon.wsUrl);
@@ -163,7 +163,7 @@ test('capture stops idleSeconds after the last viewer and starts again for a new
       'fresh frames',
     );
     second.close();
-    assert.equal(daemon.logLines().filter((line) => line.msg === 'capture started').length, 3);
+    assert.equal(daemon.logLines().filter((line) => line.msg === 'capture started').length, 4);
   } finally {
     await daemon.stop();
   }

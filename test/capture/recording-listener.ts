@@ -25,14 +25,38 @@ export class RecordingListener implements SourceListener {
   }
 }
 
-/** A debug-level logger whose parsed lines the test can read. */
-export function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
+/** A debug-level logger whose parsed lines the test can read and await. */
+export function capturingLogger(): {
+  log: Logger;
+  lines: Array<Record<string, unknown>>;
+  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<void>;
+} {
   const lines: Array<Record<string, unknown>> = [];
+  const waiters = new Set<() => void>();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const text of chunk.toString('utf8').split('\n')) if (text !== '') lines.push(JSON.parse(text) as Record<string, unknown>);
+      for (const waiter of [...waiters]) waiter();
       done();
     },
   });
-  return { log: pino({ level: 'debug' }, sink), lines };
+  const waitForLine = (match: (line: Record<string, unknown>) => boolean, timeoutMs: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!lines.some(match)) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for the log line: ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { log: pino({ level: 'debug' }, sink), lines, waitForLine };
 }
