@@ -1,6 +1,6 @@
-import { SteadyTicker } from '../src/capture/steady-ticker.js';
-import { testToneSecond } from '../src/capture/synthetic.js';
-import { loopFrameCount, renderTestPattern } from '../src/capture/test-pattern.js';
+import { SteadyTicker } from '../src/capture/sources/steady-ticker.js';
+import { testToneSecond } from '../src/capture/sources/synthetic.js';
+import { loopFrameCount, renderTestPattern } from '../src/capture/sources/test-pattern.js';
 import { nowMicros } from '../src/capture/source.js';
 import { ChunkKind } from '../src/protocol/header.js';
 import { PROTOCOL_VERSION, type HelloMessage } from '../src/protocol/messages.js';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { openAuthenticator } from '../auth/open-authenticator.js';
 import { CaptureController } from '../capture/capture-controller.js';
 import { usesFfmpeg } from '../capture/create.js';
-import { resolveFfmpeg } from '../capture/ffmpeg-path.js';
+import { resolveFfmpeg } from '../capture/process/ffmpeg-path.js';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from '../exit-codes.js';

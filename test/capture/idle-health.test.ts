@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { resolveFfmpeg } from '../../src/capture/ffmpeg-path.js';
+import { resolveFfmpeg } from '../../src/capture/process/ffmpeg-path.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { childPids } from './proc-children.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OggOpusReader } from '../../src/capture/ogg-opus.js';
+import { OggOpusReader } from '../../src/capture/formats/ogg-opus.js';
 import { feed, prng } from './jpeg-fixtures.js';
 import { oggOpusStream, paginate } from './ogg-writer.js';
 

@@ -1,4 +1,4 @@
-import { OGG_CRC_OFFSET, oggPageCrc } from '../../src/capture/ogg-crc.js';
+import { OGG_CRC_OFFSET, oggPageCrc } from '../../src/capture/formats/ogg-crc.js';
 
 export interface OggPage {
   continued?: boolean;

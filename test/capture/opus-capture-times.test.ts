@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FfmpegAudioSource } from '../../src/capture/ffmpeg-audio-source.js';
-import { opusPacketDurationUs } from '../../src/capture/opus-duration.js';
+import { FfmpegAudioSource } from '../../src/capture/sources/ffmpeg-audio-source.js';
+import { opusPacketDurationUs } from '../../src/capture/formats/opus-duration.js';
 import { nowMicros, type CapturedChunk } from '../../src/capture/source.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { ChunkKind } from '../../src/protocol/header.js';

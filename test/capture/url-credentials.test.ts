@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hideUrlCredentials } from '../../src/capture/child-supervisor.js';
+import { hideUrlCredentials } from '../../src/capture/process/child-supervisor.js';
 
 test('URL credentials never reach the log', () => {
   assert.equal(

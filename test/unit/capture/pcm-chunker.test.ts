@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PcmChunker, pcmBytesFor } from '../../../src/capture/pcm-chunker.js';
+import { PcmChunker, pcmBytesFor } from '../../../src/capture/formats/pcm-chunker.js';
 
 /** Bytes 0, 1, 2 … (mod 251, so no period lines up with a chunk size), in memory of their own (not the pool). */
 function stream(length: number): Buffer {

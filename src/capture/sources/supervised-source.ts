@@ -1,5 +1,5 @@
-import type { ChildSupervisor } from './child-supervisor.js';
-import type { CaptureSource, SourceState } from './source.js';
+import type { ChildSupervisor } from '../process/child-supervisor.js';
+import type { CaptureSource, SourceState } from '../source.js';
 
 /** What the child-process sources share: their state, restarts and lifecycle are the supervisor's. */
 export abstract class SupervisedSource implements CaptureSource {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { SourceState } from './source.js';
+import type { SourceState } from '../source.js';
 
 /** The supervisor's clocks; tests shorten them. */
 export interface SupervisorTiming {

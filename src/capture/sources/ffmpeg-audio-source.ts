@@ -1,12 +1,12 @@
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { ChunkKind } from '../protocol/header.js';
-import { audioArgs } from './ffmpeg-args.js';
-import { FfmpegSupervisor, type SupervisorTiming } from './ffmpeg-supervisor.js';
-import { OggOpusReader } from './ogg-opus.js';
-import { opusPacketDurationUs } from './opus-duration.js';
-import { PcmChunker, pcmBytesFor } from './pcm-chunker.js';
-import { nowMicros, type SourceListener } from './source.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import { ChunkKind } from '../../protocol/header.js';
+import { audioArgs } from '../process/ffmpeg-args.js';
+import { FfmpegSupervisor, type SupervisorTiming } from '../process/ffmpeg-supervisor.js';
+import { OggOpusReader } from '../formats/ogg-opus.js';
+import { opusPacketDurationUs } from '../formats/opus-duration.js';
+import { PcmChunker, pcmBytesFor } from '../formats/pcm-chunker.js';
+import { nowMicros, type SourceListener } from '../source.js';
 import { SupervisedSource } from './supervised-source.js';
 
 /** Knobs of the ffmpeg audio source that tests shorten; production uses the defaults. */

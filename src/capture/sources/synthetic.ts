@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { ChunkKind } from '../protocol/header.js';
-import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from './source.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import { ChunkKind } from '../../protocol/header.js';
+import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from '../source.js';
 import { SteadyTicker } from './steady-ticker.js';
 import { loopFrameCount } from './test-pattern.js';
 import type { TestPatternFrame, TestPatternJob } from './test-pattern-worker.js';

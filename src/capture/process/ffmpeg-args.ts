@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { Config } from '../../config/schema.js';
 
 /** The v4l2 pixel format asked of the camera: its own JPEGs, or raw YUYV that ffmpeg encodes. */
 export type V4l2Format = 'mjpeg' | 'yuyv422';

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema.js';
+import type { Config } from '../../config/schema.js';
 import type { ChildCommand } from './child-supervisor.js';
-import type { MjpegProgram } from './mjpeg-video-source.js';
+import type { MjpegProgram } from '../sources/mjpeg-video-source.js';
 import { findOnPath } from './program-path.js';
 
 type VideoConfig = Config['video'];

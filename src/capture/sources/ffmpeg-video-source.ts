@@ -1,9 +1,9 @@
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { firstV4l2Format, isUnsupportedFormatError, videoArgs } from './ffmpeg-args.js';
-import { ffmpegCommand } from './ffmpeg-supervisor.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import { firstV4l2Format, isUnsupportedFormatError, videoArgs } from '../process/ffmpeg-args.js';
+import { ffmpegCommand } from '../process/ffmpeg-supervisor.js';
 import { MjpegVideoSource, type MjpegVideoSourceOptions } from './mjpeg-video-source.js';
-import type { SourceListener } from './source.js';
+import type { SourceListener } from '../source.js';
 
 /**
  * Video from a camera (source "v4l2") or any ffmpeg input (source "ffmpeg") through one supervised

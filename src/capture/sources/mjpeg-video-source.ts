@@ -1,11 +1,11 @@
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { ChunkKind } from '../protocol/header.js';
-import { ChildSupervisor, type ChildCommand, type SupervisorTiming } from './child-supervisor.js';
-import { DEFAULT_MAX_FRAME_BYTES, MjpegSplitter } from './mjpeg-splitter.js';
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
+import { ChunkKind } from '../../protocol/header.js';
+import { ChildSupervisor, type ChildCommand, type SupervisorTiming } from '../process/child-supervisor.js';
+import { DEFAULT_MAX_FRAME_BYTES, MjpegSplitter } from '../formats/mjpeg-splitter.js';
 import { noSignalJpeg } from './no-signal.js';
-import { RateLimiter } from './rate-limiter.js';
-import { nowMicros, type SourceListener, type SourceState } from './source.js';
+import { RateLimiter } from '../process/rate-limiter.js';
+import { nowMicros, type SourceListener, type SourceState } from '../source.js';
 import { SupervisedSource } from './supervised-source.js';
 
 /** Knobs of the MJPEG video sources that tests shorten; production uses the defaults. */
