@@ -205,7 +205,11 @@ export class CaptureController implements Lifecycle {
       chunk: (chunk: CapturedChunk) => current() && this.onChunk(stats, chunk),
       state: (state: SourceState) => current() && stats.onState(state),
     });
-    const built: CaptureSources = this.createSources(config, { video: listen(this.videoStats), audio: listen(this.audioStats) }, this.rootLog);
+    const built: CaptureSources = this.createSources(
+      config,
+      { video: listen(this.videoStats), audio: listen(this.audioStats) },
+      this.rootLog,
+    );
     return built;
   }
 

@@ -11,10 +11,7 @@ export interface CapturedChunk {
 }
 
 export type SourceState =
-  | { status: 'stopped' }
-  | { status: 'starting' }
-  | { status: 'running' }
-  | { status: 'down'; reason: string; retryInMs: number };
+  { status: 'stopped' } | { status: 'starting' } | { status: 'running' } | { status: 'down'; reason: string; retryInMs: number };
 
 /** What every capture source reports back to; the hub and health check listen here. */
 export interface SourceListener {

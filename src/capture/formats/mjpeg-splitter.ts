@@ -226,8 +226,7 @@ export class MjpegSplitter {
 
   /** Drops a malformed frame and rescans its bytes from `fromOffset` on, since they may hold the next SOI. */
   private corrupt(buf: Buffer, i: number, fromOffset: number, queue: Buffer[]): void {
-    const seen =
-      this.parts.length === 0 ? buf.subarray(this.chunkBegin, i + 1) : Buffer.concat([...this.parts, buf.subarray(0, i + 1)]);
+    const seen = this.parts.length === 0 ? buf.subarray(this.chunkBegin, i + 1) : Buffer.concat([...this.parts, buf.subarray(0, i + 1)]);
     this.stats.corruptFrames += 1;
     this.dropFrame();
     this.state = Seek;

@@ -228,7 +228,13 @@ export class ChildSupervisor {
     this.terminate(child);
   }
 
-  private childGone(generation: number, childPid: number | undefined, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
+  private childGone(
+    generation: number,
+    childPid: number | undefined,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    error?: Error,
+  ): void {
     this.flushStderr();
     const lastLine = this.stderrRest.trim() || this.lastStderrLine;
     const healthy = this.firstChunkAt !== null && performance.now() - this.firstChunkAt >= this.timing.healthyAfterMs;

@@ -2,9 +2,7 @@ import { chmod, stat } from 'node:fs/promises';
 import { executableProblem, findOnPath } from './program-path.js';
 
 /** Where the ffmpeg binary was found, or why it was not. */
-export type FfmpegResolution =
-  | { ok: true; path: string; from: 'config' | 'PATH' | 'npm' }
-  | { ok: false; error: string };
+export type FfmpegResolution = { ok: true; path: string; from: 'config' | 'PATH' | 'npm' } | { ok: false; error: string };
 
 const NPM_PACKAGE = '@ffmpeg-installer/ffmpeg';
 

@@ -23,13 +23,16 @@ export class SteadyTicker {
 
   private schedule(): void {
     const due = this.startedAt + this.ticks * this.periodMs;
-    this.timer = setTimeout(() => {
-      this.ticks += 1;
-      // After a long stall (suspended board, debugger) skip ahead instead of bursting.
-      const behind = Math.floor((performance.now() - this.startedAt) / this.periodMs) - this.ticks;
-      if (behind > 5) this.ticks += behind;
-      this.tick();
-      if (this.timer) this.schedule();
-    }, Math.max(0, due - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.ticks += 1;
+        // After a long stall (suspended board, debugger) skip ahead instead of bursting.
+        const behind = Math.floor((performance.now() - this.startedAt) / this.periodMs) - this.ticks;
+        if (behind > 5) this.ticks += behind;
+        this.tick();
+        if (this.timer) this.schedule();
+      },
+      Math.max(0, due - performance.now()),
+    );
   }
 }

@@ -100,7 +100,10 @@ export class SyntheticVideoSource implements CaptureSource {
       this.frames.push(Buffer.from(frame.jpeg));
       if (this.frames.length === 1 && this.running) this.beginReplay();
       if (this.frames.length === this.count) {
-        this.log.info({ frames: this.count, width, height, ms: Math.round(performance.now() - this.renderStartedAt) }, 'test pattern rendered');
+        this.log.info(
+          { frames: this.count, width, height, ms: Math.round(performance.now() - this.renderStartedAt) },
+          'test pattern rendered',
+        );
       }
     });
     worker.on('error', (error) => this.renderFailed(worker, error));

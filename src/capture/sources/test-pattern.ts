@@ -33,7 +33,16 @@ export function renderTestPattern(width: number, height: number, index: number, 
   fillRect(rgba, width, height, 0, height * 0.7, width, height * 0.3, [16, 16, 24]);
   const phase = (index / count) * Math.PI * 2;
   const box = Math.max(8, Math.round(height / 8));
-  fillRect(rgba, width, height, (width - box) * (0.5 + 0.5 * Math.sin(phase)), (height * 0.7 - box) * (0.5 + 0.5 * Math.sin(phase * 2)), box, box, [255, 255, 255]);
+  fillRect(
+    rgba,
+    width,
+    height,
+    (width - box) * (0.5 + 0.5 * Math.sin(phase)),
+    (height * 0.7 - box) * (0.5 + 0.5 * Math.sin(phase * 2)),
+    box,
+    box,
+    [255, 255, 255],
+  );
   const scale = Math.max(1, Math.floor(height / 80));
   const label = `WSCAM TEST ${String(index).padStart(2, '0')}/${count}`;
   drawText(rgba, width, label, Math.max(0, (width - textWidth(label, scale)) / 2), height * 0.78, scale, [240, 240, 240]);
@@ -41,4 +50,3 @@ export function renderTestPattern(width: number, height: number, index: number, 
   fillRect(rgba, width, height, 0, height * 0.93, ((index + 1) / count) * width, Math.max(2, height * 0.02), [80, 200, 120]);
   return jpeg.encode({ data: rgba, width, height }, 75).data;
 }
-
