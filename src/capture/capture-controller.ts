@@ -1,7 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import type { FrameHub } from '../hub/frame-hub.js';
-import { ChunkKind } from '../protocol/header.js';
 import { createCaptureSources, type CaptureSourceFactory, type CaptureSources } from './create.js';
 import type { CapturedChunk, Lifecycle, SourceState } from './source.js';
 

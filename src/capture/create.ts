@@ -55,6 +55,6 @@ function createAudioSource(config: Config, listener: SourceListener, log: Logger
     case 'ffmpeg':
       return new FfmpegAudioSource(config, listener, moduleLogger(log, 'audio'));
     default:
-      throw new Error(`audio.source "${config.audio.source}" is not built yet`);
+      throw new Error(`audio.source "${config.audio.source as string}" is not built yet`);
   }
 }

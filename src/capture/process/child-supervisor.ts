@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../../log.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { SourceState } from '../source.js';
+import { describeError } from '../../describe-error.js';
 
 /** The supervisor's clocks; tests shorten them. */
 export interface SupervisorTiming {
@@ -103,8 +104,9 @@ export class ChildSupervisor {
     return this.child?.pid;
   }
 
-  async start(): Promise<void> {
-    if (this.wanted) return;
+  /** Resolves at once: the child is spawned (and respawned) in the background. */
+  start(): Promise<void> {
+    if (this.wanted) return Promise.resolve();
     this.wanted = true;
     this.generation += 1;
     this.failures = 0;
@@ -112,6 +114,7 @@ export class ChildSupervisor {
     this.firstChunkSinceStart = true;
     this.setState({ status: 'starting' });
     void this.launch(this.generation);
+    return Promise.resolve();
   }
 
   /** Kills the child (SIGTERM, then SIGKILL) and resolves once it has exited. */
@@ -156,7 +159,7 @@ export class ChildSupervisor {
       this.spawnChild(command.file, command.args, generation);
     } catch (error) {
       // spawn() throws synchronously on arguments it rejects (e.g. a NUL byte in a configured input).
-      this.scheduleRestart(generation, `${this.program}: could not start: ${(error as Error).message}`);
+      this.scheduleRestart(generation, `${this.program}: could not start: ${describeError(error)}`);
     }
   }
 

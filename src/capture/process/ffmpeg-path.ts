@@ -1,5 +1,6 @@
 import { chmod, stat } from 'node:fs/promises';
 import { executableProblem, findOnPath } from './program-path.js';
+import { describeError } from '../../describe-error.js';
 
 /** Where the ffmpeg binary was found, or why it was not. */
 export type FfmpegResolution = { ok: true; path: string; from: 'config' | 'PATH' | 'npm' } | { ok: false; error: string };
@@ -36,10 +37,10 @@ export async function resolveFfmpeg(configuredPath: string | null, env: NodeJS.P
 async function npmBinary(): Promise<{ ok: true; path: string } | { ok: false; error: string }> {
   let binary: string;
   try {
-    binary = (await import(NPM_PACKAGE)).default.path;
+    binary = ((await import(NPM_PACKAGE)) as { default: { path: string } }).default.path;
   } catch (error) {
     // The package throws a plain string when its platform binary is missing.
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, error: describeError(error) };
   }
   const made = await ensureExecutable(binary);
   return made === null ? { ok: true, path: binary } : { ok: false, error: `${binary} ${made}` };
@@ -53,7 +54,7 @@ export async function ensureExecutable(file: string): Promise<string | null> {
     const { mode } = await stat(file);
     await chmod(file, mode | 0o100);
   } catch (error) {
-    return `is not executable and chmod u+x failed: ${(error as Error).message}`;
+    return `is not executable and chmod u+x failed: ${describeError(error)}`;
   }
   return executableProblem(file);
 }

@@ -12,8 +12,9 @@ export interface FfmpegSupervisorOptions extends Omit<ChildSupervisorOptions, 'c
 
 /** A ChildSupervisor whose program is ffmpeg. */
 export class FfmpegSupervisor extends ChildSupervisor {
-  constructor({ ffmpegPath, args, ...options }: FfmpegSupervisorOptions) {
-    super({ ...options, command: () => ffmpegCommand(ffmpegPath, args()) });
+  constructor(options: FfmpegSupervisorOptions) {
+    const { ffmpegPath, ...supervision } = options;
+    super({ ...supervision, command: () => ffmpegCommand(ffmpegPath, options.args()) });
   }
 }
 

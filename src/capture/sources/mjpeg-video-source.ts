@@ -30,9 +30,8 @@ export interface MjpegProgram {
 export function commandProgram(argv: readonly string[]): MjpegProgram {
   const [file, ...args] = argv;
   return {
-    async command(): Promise<ChildCommand> {
-      return file === undefined ? { ok: false, error: 'video.command is empty' } : { ok: true, file, args };
-    },
+    command: (): Promise<ChildCommand> =>
+      Promise.resolve(file === undefined ? { ok: false, error: 'video.command is empty' } : { ok: true, file, args }),
   };
 }
 

@@ -55,12 +55,14 @@ export class SyntheticVideoSource implements CaptureSource {
     this.ticker = new SteadyTicker(1000 / config.fps, () => this.emitFrame());
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  /** Resolves at once: frames still missing are rendered in the worker, replay begins with the first. */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.setState({ status: 'starting' });
     if (this.frames.length < this.count) this.render();
     if (this.frames.length > 0) this.beginReplay();
+    return Promise.resolve();
   }
 
   /** Also ends a render under way; the next start() renders only the frames still missing. */
@@ -157,17 +159,19 @@ export class SyntheticAudioSource implements CaptureSource {
     log.debug({ sampleRate, channels }, 'test tone ready');
   }
 
-  async start(): Promise<void> {
-    if (this.state.status === 'running') return;
+  start(): Promise<void> {
+    if (this.state.status === 'running') return Promise.resolve();
     this.state = { status: 'running' };
     this.listener.state(this.state);
     this.ticker.start();
+    return Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.ticker.stop();
     this.state = { status: 'stopped' };
     this.listener.state(this.state);
+    return Promise.resolve();
   }
 
   private emitChunk(): void {
