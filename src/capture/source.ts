@@ -1,6 +1,9 @@
 import type { ChunkKind } from '../protocol/header.js';
 
-/** One captured unit: a whole JPEG frame or about 20 ms of audio. */
+/** Every audio chunk is this long: PCM is cut to it, Opus is encoded with frames of it, the test tone ticks at it. */
+export const AUDIO_CHUNK_MS = 20;
+
+/** One captured unit: a whole JPEG frame or one AUDIO_CHUNK_MS of audio. */
 export interface CapturedChunk {
   kind: ChunkKind;
   payload: Buffer;

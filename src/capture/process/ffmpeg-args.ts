@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import { AUDIO_CHUNK_MS } from '../source.js';
 
 /** The v4l2 pixel format asked of the camera: its own JPEGs, or raw YUYV that ffmpeg encodes. */
 export type V4l2Format = 'mjpeg' | 'yuyv422';
@@ -63,9 +64,9 @@ export function audioArgs(audio: AudioConfig): string[] {
   // Both outputs name the same stream: without -map each output would pick its "best" stream on its own,
   // and 0:a alone would put every audio stream of a multi-track input into each output.
   const map = ['-map', '0:a:0'];
-  const opus = ['-c:a', 'libopus', '-b:a', '32k', '-frame_duration', '20', '-application', 'lowdelay'];
-  // One 20 ms packet per Ogg page, each page flushed at once, instead of a page per second.
-  const ogg = ['-page_duration', '20000', ...FLUSH, '-f', 'ogg', 'pipe:1'];
+  const opus = ['-c:a', 'libopus', '-b:a', '32k', '-frame_duration', String(AUDIO_CHUNK_MS), '-application', 'lowdelay'];
+  // One packet per Ogg page, each page flushed at once, instead of a page per second.
+  const ogg = ['-page_duration', String(AUDIO_CHUNK_MS * 1000), ...FLUSH, '-f', 'ogg', 'pipe:1'];
   const pcm = ['-c:a', 'pcm_s16le', ...FLUSH, '-f', 's16le', `pipe:${OPUS_PCM_FD}`];
   // The Ogg output stays last, so the arguments still end in the primary output, pipe:1.
   return [...COMMON, ...input, ...map, ...format, ...pcm, ...map, ...format, ...opus, ...ogg];

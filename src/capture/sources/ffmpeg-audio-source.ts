@@ -6,16 +6,13 @@ import { FfmpegSupervisor, type SupervisorTiming } from '../process/ffmpeg-super
 import { OggOpusReader } from '../formats/ogg-opus.js';
 import { opusPacketDurationUs } from '../formats/opus-duration.js';
 import { PcmChunker, pcmBytesFor } from '../formats/pcm-chunker.js';
-import { nowMicros, type SourceListener } from '../source.js';
+import { AUDIO_CHUNK_MS, nowMicros, type SourceListener } from '../source.js';
 import { SupervisedSource } from './supervised-source.js';
 
 /** Knobs of the ffmpeg audio source that tests shorten; production uses the defaults. */
 export interface FfmpegAudioSourceOptions {
   timing?: Partial<SupervisorTiming>;
 }
-
-/** Every audio chunk is 20 ms: PCM is re-cut to it, Opus is encoded with 20 ms frames. */
-const CHUNK_MS = 20;
 
 /**
  * Audio from ALSA (source "alsa") or any ffmpeg input (source "ffmpeg") through one supervised ffmpeg
@@ -41,7 +38,7 @@ export class FfmpegAudioSource extends SupervisedSource {
   ) {
     super();
     const { sampleRate, channels } = config.audio;
-    this.pcm = new PcmChunker(pcmBytesFor(CHUNK_MS, sampleRate, channels));
+    this.pcm = new PcmChunker(pcmBytesFor(AUDIO_CHUNK_MS, sampleRate, channels));
     this.bytesPerSecond = sampleRate * channels * 2;
     this.supervisor = new FfmpegSupervisor({
       log,
@@ -84,7 +81,7 @@ export class FfmpegAudioSource extends SupervisedSource {
     // time less the audio of the packets after it (its own TOC says how long each is).
     const readUs = nowMicros();
     const packets = this.opus.push(data);
-    const durations = packets.map((packet) => opusPacketDurationUs(packet) ?? CHUNK_MS * 1000);
+    const durations = packets.map((packet) => opusPacketDurationUs(packet) ?? AUDIO_CHUNK_MS * 1000);
     let audioAfterUs = durations.reduce((sum, duration) => sum + duration, 0);
     packets.forEach((payload, index) => {
       audioAfterUs -= durations[index]!;

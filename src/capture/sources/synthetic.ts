@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import { ChunkKind } from '../../protocol/header.js';
-import { nowMicros, type CaptureSource, type SourceListener, type SourceState } from '../source.js';
+import { pcmBytesFor } from '../formats/pcm-chunker.js';
+import { AUDIO_CHUNK_MS, nowMicros, type CaptureSource, type SourceListener, type SourceState } from '../source.js';
 import { SteadyTicker } from './steady-ticker.js';
 import { loopFrameCount } from './test-pattern.js';
 import type { TestPatternFrame, TestPatternJob } from './test-pattern-worker.js';
@@ -135,9 +136,6 @@ export class SyntheticVideoSource implements CaptureSource {
   }
 }
 
-/** Audio chunk length for PCM (the contract's ~20 ms). */
-export const AUDIO_CHUNK_MS = 20;
-
 /** The synthetic microphone: a 440 Hz tone, one precomputed second replayed as 20 ms PCM chunks. */
 export class SyntheticAudioSource implements CaptureSource {
   readonly name = 'audio';
@@ -154,7 +152,7 @@ export class SyntheticAudioSource implements CaptureSource {
   ) {
     const { sampleRate, channels } = config;
     this.second = testToneSecond(sampleRate, channels);
-    this.chunkBytes = (sampleRate / (1000 / AUDIO_CHUNK_MS)) * channels * 2;
+    this.chunkBytes = pcmBytesFor(AUDIO_CHUNK_MS, sampleRate, channels);
     this.ticker = new SteadyTicker(AUDIO_CHUNK_MS, () => this.emitChunk());
     log.debug({ sampleRate, channels }, 'test tone ready');
   }
