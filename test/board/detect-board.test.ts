@@ -4,11 +4,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { MAIN_JS } from '../helpers/daemon.js';
+import { packagePath } from '../../src/package-root.js';
 
-const DETECT = fileURLToPath(new URL('../../../scripts/detect-board.sh', import.meta.url));
+const DETECT = packagePath('scripts', 'detect-board.sh');
 const scratch = mkdtempSync(join(tmpdir(), 'wscam-detect-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../src/package-root.js';
 
-const UNIT = fileURLToPath(new URL('../../../systemd/wscam.service', import.meta.url));
+const UNIT = packagePath('systemd', 'wscam.service');
 const text = readFileSync(UNIT, 'utf8');
 
 /** Every value of a key in the unit, in order (keys may repeat, e.g. DeviceAllow=). */
@@ -39,7 +39,7 @@ describe('systemd/wscam.service', () => {
 
   test('names documentation that install.sh copies', () => {
     assert.deepEqual(values('Documentation'), ['file:///opt/wscam/README.md']);
-    assert.match(readFileSync(fileURLToPath(new URL('../../../scripts/install.sh', import.meta.url)), 'utf8'), /README\.md/);
+    assert.match(readFileSync(packagePath('scripts', 'install.sh'), 'utf8'), /README\.md/);
   });
 
   test(

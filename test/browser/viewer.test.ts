@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { hashPassword } from '../../src/auth/password.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { packagePath } from '../../src/package-root.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skipWithoutChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt install chromium)`;
-const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
-const FFMPEG = fileURLToPath(new URL('../../../node_modules/@ffmpeg-installer/linux-x64/ffmpeg', import.meta.url));
+const ARTIFACTS = `${packagePath('test-artifacts')}/`;
+const FFMPEG = packagePath('node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
 // A safety net, not a speed target: the first viewer waits for the synthetic loop to render, which on a
 // loaded 2-core machine takes several seconds.
 const WAIT_MS = 30_000;

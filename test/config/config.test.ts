@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { chooseConfigPath, DEFAULT_CONFIG_PATH, loadConfig, validateConfig } from '../../src/config/load.js';
 import { MAIN_JS } from '../helpers/daemon.js';
+import { CONFIG_SCHEMA_PATH } from '../../src/package-root.js';
 
-const SCHEMA_PATH = fileURLToPath(new URL('../../../config/schema.json', import.meta.url));
+const SCHEMA_PATH = CONFIG_SCHEMA_PATH;
 
 function errorsOf(value: unknown): string[] {
   const result = validateConfig(value);

@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../src/package-root.js';
 
 /** The Python helpers live beside this file's source (tsc copies only TypeScript into dist/). */
 export function pythonHelper(name: string): string {
-  return fileURLToPath(new URL(`../../../test/daemon/${name}`, import.meta.url));
+  return packagePath('test', 'daemon', name);
 }
 
 export interface NotifyMessage {
