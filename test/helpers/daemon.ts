@@ -61,7 +61,7 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts the real daemon (dist/src/main.js) on 127.0.0.1 and waits for its "listening" log line. */
+/** Starts the real daemon (dist/main.js) on 127.0.0.1 and waits for its "listening" log line. */
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'wscam-test-'));
   const stateDir = options.stateDir ?? join(dir, 'state');

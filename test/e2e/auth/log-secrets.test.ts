@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startDaemon } from '../helpers/daemon.js';
+import { startDaemon } from '../../helpers/daemon.js';
 
 // Port 1 on 127.0.0.1 is closed: ffmpeg fails to connect and prints the URL it was given in its errors.
 const CAMERA_URL = 'rtsp://admin:se@cret@127.0.0.1:1/stream1';

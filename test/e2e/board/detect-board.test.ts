@@ -4,9 +4,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigSchema } from '../../src/config/schema.js';
-import { MAIN_JS } from '../helpers/daemon.js';
-import { packagePath } from '../../src/package-root.js';
+import { ConfigSchema } from '../../../src/config/schema.js';
+import { MAIN_JS } from '../../helpers/daemon.js';
+import { packagePath } from '../../../src/package-root.js';
 
 const DETECT = packagePath('scripts', 'detect-board.sh');
 const scratch = mkdtempSync(join(tmpdir(), 'wscam-detect-'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { packagePath } from '../../src/package-root.js';
+import { packagePath } from '../../../src/package-root.js';
 
 const UNIT = packagePath('systemd', 'wscam.service');
 const text = readFileSync(UNIT, 'utf8');

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { hashPassword } from '../../src/auth/password.js';
-import type { ConfigInput } from '../../src/config/schema.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { packagePath } from '../../src/package-root.js';
+import { hashPassword } from '../../../src/auth/password.js';
+import type { ConfigInput } from '../../../src/config/schema.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { packagePath } from '../../../src/package-root.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skipWithoutChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt install chromium)`;

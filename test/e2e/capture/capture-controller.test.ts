@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
-import { CaptureController } from '../../src/capture/capture-controller.js';
-import { createCaptureSources, type CaptureSourceFactory } from '../../src/capture/create.js';
-import { ConfigSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
-import { FrameHub } from '../../src/hub/frame-hub.js';
-import type { SharedChunk } from '../../src/hub/shared-chunk.js';
-import type { ViewerSink } from '../../src/hub/viewer.js';
-import { ChunkKind } from '../../src/protocol/header.js';
+import { CaptureController } from '../../../src/capture/capture-controller.js';
+import { createCaptureSources, type CaptureSourceFactory } from '../../../src/capture/create.js';
+import { ConfigSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
+import { FrameHub } from '../../../src/hub/frame-hub.js';
+import type { SharedChunk } from '../../../src/hub/shared-chunk.js';
+import type { ViewerSink } from '../../../src/hub/viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
 import { childPids } from './proc-children.js';
 import { capturingLogger } from './recording-listener.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { isWholeJpeg, TestViewer } from '../helpers/ws-viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { isWholeJpeg, TestViewer } from '../../helpers/ws-viewer.js';
 import { childPids } from './proc-children.js';
 
 const CAMERA = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'];

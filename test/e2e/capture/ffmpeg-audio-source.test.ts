@@ -4,12 +4,12 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FfmpegAudioSource } from '../../src/capture/ffmpeg-audio-source.js';
-import { resolveFfmpeg } from '../../src/capture/ffmpeg-path.js';
-import { ChunkKind } from '../../src/protocol/header.js';
-import type { CapturedChunk } from '../../src/capture/source.js';
-import { ConfigSchema, type ConfigInput } from '../../src/config/schema.js';
-import { oggOpusStream } from './ogg-writer.js';
+import { FfmpegAudioSource } from '../../../src/capture/ffmpeg-audio-source.js';
+import { resolveFfmpeg } from '../../../src/capture/ffmpeg-path.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import type { CapturedChunk } from '../../../src/capture/source.js';
+import { ConfigSchema, type ConfigInput } from '../../../src/config/schema.js';
+import { oggOpusStream } from '../../helpers/ogg-writer.js';
 import { capturingLogger, RecordingListener } from './recording-listener.js';
 
 const SINE = ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];

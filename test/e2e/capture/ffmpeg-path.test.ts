@@ -4,9 +4,9 @@ import { access, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ensureExecutable, resolveFfmpeg } from '../../src/capture/ffmpeg-path.js';
-import { firstV4l2Format, qualityToQscale, videoArgs, audioArgs } from '../../src/capture/ffmpeg-args.js';
-import { ConfigSchema } from '../../src/config/schema.js';
+import { ensureExecutable, resolveFfmpeg } from '../../../src/capture/ffmpeg-path.js';
+import { firstV4l2Format, qualityToQscale, videoArgs, audioArgs } from '../../../src/capture/ffmpeg-args.js';
+import { ConfigSchema } from '../../../src/config/schema.js';
 
 test('with no ffmpeg.path and nothing on PATH, the npm package binary is found and runs', async () => {
   const found = await resolveFfmpeg(null, { PATH: '' });

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
-import { FfmpegVideoSource } from '../../src/capture/ffmpeg-video-source.js';
-import { noSignalJpeg } from '../../src/capture/no-signal.js';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { ConfigSchema, type ConfigInput } from '../../src/config/schema.js';
+import { FfmpegVideoSource } from '../../../src/capture/ffmpeg-video-source.js';
+import { noSignalJpeg } from '../../../src/capture/no-signal.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { ConfigSchema, type ConfigInput } from '../../../src/config/schema.js';
 import { capturingLogger, RecordingListener } from './recording-listener.js';
 
 const FAST = { backoffMs: [150, 300, 600], stallMs: 3000, killGraceMs: 1000, healthyAfterMs: 400 };

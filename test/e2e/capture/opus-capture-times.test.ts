@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FfmpegAudioSource } from '../../src/capture/ffmpeg-audio-source.js';
-import { opusPacketDurationUs } from '../../src/capture/opus-duration.js';
-import { nowMicros, type CapturedChunk } from '../../src/capture/source.js';
-import { ConfigSchema } from '../../src/config/schema.js';
-import { ChunkKind } from '../../src/protocol/header.js';
+import { FfmpegAudioSource } from '../../../src/capture/ffmpeg-audio-source.js';
+import { opusPacketDurationUs } from '../../../src/capture/opus-duration.js';
+import { nowMicros, type CapturedChunk } from '../../../src/capture/source.js';
+import { ConfigSchema } from '../../../src/config/schema.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
 import { capturingLogger, RecordingListener } from './recording-listener.js';
 
 const SINE = ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import type { CapturedChunk, SourceListener, SourceState } from '../../src/capture/source.js';
-import { Waits } from '../helpers/wait.js';
+import type { CapturedChunk, SourceListener, SourceState } from '../../../src/capture/source.js';
+import { Waits } from '../../helpers/wait.js';
 
 /** A SourceListener that records everything and lets a test await a condition, with a bound. */
 export class RecordingListener implements SourceListener {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hideUrlCredentials } from '../../src/capture/ffmpeg-supervisor.js';
+import { hideUrlCredentials } from '../../../src/capture/ffmpeg-supervisor.js';
 
 test('URL credentials never reach the log', () => {
   assert.equal(

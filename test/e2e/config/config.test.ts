@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { configJsonSchema } from '../../src/config/json-schema.js';
-import { chooseConfigPath, DEFAULT_CONFIG_PATH, loadConfig, validateConfig } from '../../src/config/load.js';
-import { MAIN_JS } from '../helpers/daemon.js';
-import { CONFIG_SCHEMA_PATH } from '../../src/package-root.js';
+import { configJsonSchema } from '../../../src/config/json-schema.js';
+import { chooseConfigPath, DEFAULT_CONFIG_PATH, loadConfig, validateConfig } from '../../../src/config/load.js';
+import { MAIN_JS } from '../../helpers/daemon.js';
+import { CONFIG_SCHEMA_PATH } from '../../../src/package-root.js';
 
 const SCHEMA_PATH = CONFIG_SCHEMA_PATH;
 
@@ -117,7 +117,7 @@ test('config/schema.json is generated from the zod schema and up to date', () =>
 });
 
 test('password hashes must be real scrypt hashes and usernames unique', async () => {
-  const { hashPassword } = await import('../../src/auth/password.js');
+  const { hashPassword } = await import('../../../src/auth/password.js');
   const hash = await hashPassword('a good password');
   assert.ok(validateConfig({ auth: { users: [{ username: 'owner', passwordHash: hash }] } }).ok);
   assert.match(

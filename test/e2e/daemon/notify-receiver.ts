@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packagePath } from '../../src/package-root.js';
+import { packagePath } from '../../../src/package-root.js';
 
 /** The Python helpers live beside this file's source (tsc copies only TypeScript into dist/). */
 export function pythonHelper(name: string): string {
-  return packagePath('test', 'daemon', name);
+  return packagePath('test', 'e2e', 'daemon', name);
 }
 
 export interface NotifyMessage {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import jpeg from 'jpeg-js';
-import type { ConfigInput } from '../../src/config/schema.js';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
+import type { ConfigInput } from '../../../src/config/schema.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
 
 const TOKEN_A = 'token-a-0123456789abcdef';
 const TOKEN_B = 'token-b-0123456789abcdef';

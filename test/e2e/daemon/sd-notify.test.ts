@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
-import { watchdogIntervalMs } from '../../src/daemon/service-notifier.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
+import { watchdogIntervalMs } from '../../../src/daemon/service-notifier.js';
 import { NotifyReceiver } from './notify-receiver.js';
 
 const SMALL = { video: { width: 160, height: 120 } };

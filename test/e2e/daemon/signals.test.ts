@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { test } from 'node:test';
-import { IGNORED_SIGNALS } from '../../src/daemon/signals.js';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
+import { IGNORED_SIGNALS } from '../../../src/daemon/signals.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
 
 test('SIGUSR2, SIGUSR1 and every other stray signal are logged and ignored: viewers keep watching, no inspector opens', async () => {
   const daemon = await startDaemon({ config: { video: { width: 160, height: 120 } } });

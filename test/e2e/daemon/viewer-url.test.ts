@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
-import { startDaemon } from '../helpers/daemon.js';
+import { startDaemon } from '../../helpers/daemon.js';
 import { pythonHelper } from './notify-receiver.js';
 
 // The shipped unit's RestrictAddressFamilies= forbids netlink, so os.networkInterfaces() throws there.

@@ -5,9 +5,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { MAIN_JS, secretsInLog, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { MAIN_JS, secretsInLog, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
 
 const PASSWORD = 'correct horse battery staple';
 const TOKEN = 'test-token-0123456789abcdef';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { isWholeJpeg, TestViewer } from '../helpers/ws-viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { isWholeJpeg, TestViewer } from '../../helpers/ws-viewer.js';
 import { clientGauges, rawExchange, until } from './raw-clients.js';
 
 describe('daemon on the synthetic source', () => {

@@ -4,9 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
 import {
   clientGauges,
   closedWithin,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import type { RunningDaemon } from '../helpers/daemon.js';
+import type { RunningDaemon } from '../../helpers/daemon.js';
 
 /** The loopback address that plays a second host on the LAN. */
 export const OTHER_HOST = '127.0.0.2';

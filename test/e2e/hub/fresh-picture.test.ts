@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
 
 const CAMERA = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'];
 /** Long enough after the idle stop that the kept frame of the last run would be clearly old. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChunkKind } from '../../src/protocol/header.js';
-import { startDaemon } from '../helpers/daemon.js';
-import { TestViewer } from '../helpers/ws-viewer.js';
+import { ChunkKind } from '../../../src/protocol/header.js';
+import { startDaemon } from '../../helpers/daemon.js';
+import { TestViewer } from '../../helpers/ws-viewer.js';
 
 async function metric(baseUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();

@@ -4,11 +4,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Authenticator, retryAfterHeaders, type AuthSettings, type AuthenticatorOptions } from '../../src/auth/authenticator.js';
-import { LoginThrottle } from '../../src/auth/login-throttle.js';
-import { openAuthenticator } from '../../src/auth/open-authenticator.js';
-import { hashPassword } from '../../src/auth/password.js';
-import { SessionStore } from '../../src/auth/sessions.js';
+import { Authenticator, retryAfterHeaders, type AuthSettings, type AuthenticatorOptions } from '../../../src/auth/authenticator.js';
+import { LoginThrottle } from '../../../src/auth/login-throttle.js';
+import { openAuthenticator } from '../../../src/auth/open-authenticator.js';
+import { hashPassword } from '../../../src/auth/password.js';
+import { SessionStore } from '../../../src/auth/sessions.js';
 
 const root = await mkdtemp(join(tmpdir(), 'wscam-auth-'));
 after(() => rm(root, { recursive: true, force: true }));

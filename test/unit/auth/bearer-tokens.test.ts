@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BearerTokens, tokenId } from '../../src/auth/bearer-tokens.js';
+import { BearerTokens, tokenId } from '../../../src/auth/bearer-tokens.js';
 
 describe('bearer tokens', () => {
   it('matches exactly one of the configured tokens and names it by a non-secret id', () => {

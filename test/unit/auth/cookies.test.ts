@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clearedSessionCookie, cookieValues, sessionCookie } from '../../src/auth/cookies.js';
+import { clearedSessionCookie, cookieValues, sessionCookie } from '../../../src/auth/cookies.js';
 
 describe('cookies', () => {
   it('finds every value of a name and survives malformed headers', () => {

@@ -3,8 +3,8 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ensureFirstRunToken, FIRST_RUN_TOKEN_FILE, needsFirstRunToken } from '../../src/auth/first-run-token.js';
-import { resolveStateDirectory } from '../../src/auth/state-directory.js';
+import { ensureFirstRunToken, FIRST_RUN_TOKEN_FILE, needsFirstRunToken } from '../../../src/auth/first-run-token.js';
+import { resolveStateDirectory } from '../../../src/auth/state-directory.js';
 
 const root = await mkdtemp(join(tmpdir(), 'wscam-token-'));
 after(() => rm(root, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PassThrough } from 'node:stream';
-import { runHashPasswordCommand } from '../../src/auth/hash-password-command.js';
-import { verifyPassword } from '../../src/auth/password.js';
+import { runHashPasswordCommand } from '../../../src/auth/hash-password-command.js';
+import { verifyPassword } from '../../../src/auth/password.js';
 
 async function run(input: string | Buffer, options: { tty?: boolean; keepOpen?: boolean } = {}) {
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientKey, LoginThrottle } from '../../src/auth/login-throttle.js';
+import { clientKey, LoginThrottle } from '../../../src/auth/login-throttle.js';
 
 function throttle(options: { maxEntries?: number } = {}) {
   const clock = { now: 1_000_000 };

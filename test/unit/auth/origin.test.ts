@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isOriginAllowed, normaliseOrigin } from '../../src/auth/origin.js';
+import { isOriginAllowed, normaliseOrigin } from '../../../src/auth/origin.js';
 
 describe('origin rule', () => {
   it('allows the page’s own scheme and host', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hashPassword, isValidPasswordHash, verifyDummyPassword, verifyPassword } from '../../src/auth/password.js';
+import { hashPassword, isValidPasswordHash, verifyDummyPassword, verifyPassword } from '../../../src/auth/password.js';
 
 describe('password hashing', () => {
   it('round-trips and rejects a wrong password', async () => {

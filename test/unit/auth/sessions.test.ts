@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SESSIONS_FILE, SessionStore, type SessionEndReason, type SessionStoreOptions } from '../../src/auth/sessions.js';
+import { SESSIONS_FILE, SessionStore, type SessionEndReason, type SessionStoreOptions } from '../../../src/auth/sessions.js';
 
 const root = await mkdtemp(join(tmpdir(), 'wscam-sessions-'));
 after(() => rm(root, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
-import { MjpegSplitter } from '../../src/capture/mjpeg-splitter.js';
+import { MjpegSplitter } from '../../../src/capture/mjpeg-splitter.js';
 import { feed, prng, realJpeg, segment, trickyJpeg, withExifThumbnail } from './jpeg-fixtures.js';
 
 const thumbnail = realJpeg(16, 12, 9);

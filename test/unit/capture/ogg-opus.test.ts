@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OggOpusReader } from '../../src/capture/ogg-opus.js';
+import { OggOpusReader } from '../../../src/capture/ogg-opus.js';
 import { feed, prng } from './jpeg-fixtures.js';
-import { oggOpusStream, paginate } from './ogg-writer.js';
+import { oggOpusStream, paginate } from '../../helpers/ogg-writer.js';
 
 function packet(size: number, seed: number): Buffer {
   const next = prng(seed + 1);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashPassword } from '../../src/auth/password.js';
-import { validateConfig } from '../../src/config/load.js';
-import type { Config, ConfigInput } from '../../src/config/schema.js';
-import { planReload } from '../../src/daemon/reload.js';
+import { hashPassword } from '../../../src/auth/password.js';
+import { validateConfig } from '../../../src/config/load.js';
+import type { Config, ConfigInput } from '../../../src/config/schema.js';
+import { planReload } from '../../../src/daemon/reload.js';
 
 function config(input: ConfigInput): Config {
   const result = validateConfig(input);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { StopStack } from '../../src/daemon/stop-stack.js';
+import { StopStack } from '../../../src/daemon/stop-stack.js';
 
 const quiet = pino({ level: 'silent' });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { RefusalLog } from '../../src/http/refusal-log.js';
+import { RefusalLog } from '../../../src/http/refusal-log.js';
 
 function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

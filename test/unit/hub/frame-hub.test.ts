@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameHub } from '../../src/hub/frame-hub.js';
-import { ChunkKind, decodeHeader } from '../../src/protocol/header.js';
-import { TestSink as SlowLink } from '../helpers/test-sink.js';
+import { FrameHub } from '../../../src/hub/frame-hub.js';
+import { ChunkKind, decodeHeader } from '../../../src/protocol/header.js';
+import { TestSink as SlowLink } from '../../helpers/test-sink.js';
 
 const frame = (size: number) => Buffer.alloc(size, 7);
 

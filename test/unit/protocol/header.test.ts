@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChunkKind, decodeHeader, encodeHeader, HEADER_BYTES } from '../../src/protocol/header.js';
-import { CloseCode, parseClientMessage } from '../../src/protocol/messages.js';
+import { ChunkKind, decodeHeader, encodeHeader, HEADER_BYTES } from '../../../src/protocol/header.js';
+import { CloseCode, parseClientMessage } from '../../../src/protocol/messages.js';
 
 test('header round-trips every field, big-endian at the contract offsets', () => {
   const bytes = new Uint8Array(HEADER_BYTES + 3);
