@@ -159,6 +159,7 @@ wait_for_exit() {
 # scripts, as scripts/install.sh.
 install_app() {
   local app="$1" npm_cpu="$2"
+  mkdir -p "$app"
   cp -R "$repo/dist" "$app/"
   cp -R "$repo/config" "$repo/package.json" "$repo/package-lock.json" "$app/"
   (cd "$app" && npm ci --omit=dev --ignore-scripts --os=linux --cpu="$npm_cpu" --cache "$work/npm-cache" --no-audit --no-fund --loglevel=error)
