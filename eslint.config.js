@@ -1,5 +1,5 @@
-// ESLint over every TypeScript tree: typescript-eslint's type-aware rules, each file checked against its
-// nearest tsconfig (the project service). Formatting is Prettier's job (npm run format:check).
+// ESLint over every TypeScript tree with typescript-eslint's type-aware rules. The three tsconfigs cover
+// src, test, bench and scripts (tsconfig.test.json), the viewer and its unit tests. Formatting is Prettier's.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -10,7 +10,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./tsconfig.test.json', './web/tsconfig.json', './test/unit/web/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: { ...globals.node },
     },
     rules: {

@@ -10,6 +10,7 @@ import { AUDIO_CHUNK_MS } from './frames.js';
 import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
+import { packagePath } from '../src/package-root.js';
 
 /**
  * `npm run bench`: the same load (fast + stalled viewers in a separate process) against three
@@ -56,8 +57,8 @@ const TARGETS = {
 };
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const MAIN_JS = packagePath('dist', 'main.js');
+const RESULTS_DIR = packagePath('bench', 'results');
 /** The reference servers render the test loop before they listen (~15 s at 720p). */
 const READY_TIMEOUT_MS = 120_000;
 const FIRST_FRAME_TIMEOUT_MS = 120_000;
@@ -94,7 +95,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
+      'usage: node build/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
         '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--out FILE] [--source test|ffmpeg]\n' +
         '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR]\n',
     );

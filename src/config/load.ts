@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import { DEFAULT_CONFIG_PATH } from '../package-root.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 const SYSTEM_CONFIG_PATH = '/etc/wscam/config.json';
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../config/default.json', import.meta.url));
+export { DEFAULT_CONFIG_PATH };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 

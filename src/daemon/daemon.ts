@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { openAuthenticator } from '../auth/open-authenticator.js';
 import { CaptureController } from '../capture/capture-controller.js';
 import { usesFfmpeg } from '../capture/create.js';
@@ -7,6 +6,7 @@ import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from '../exit-codes.js';
 import { helloFor } from '../hello.js';
+import { WEB_ROOT } from '../package-root.js';
 import { WscamServer } from '../http/server.js';
 import { FrameHub } from '../hub/frame-hub.js';
 import { createRootLogger, moduleLogger, VIEWER_URL_FIELD, type Logger } from '../log.js';
@@ -21,7 +21,6 @@ import { describeError } from '../describe-error.js';
 
 /** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
 const SHUTDOWN_DEADLINE_MS = 4500;
-const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /** Where the daemon's config comes from: the file (re-read on reload) and the command-line overrides. */
 export interface DaemonSource {

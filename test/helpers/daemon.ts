@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { Waits } from './wait.js';
+import { packagePath } from '../../src/package-root.js';
 
-export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+export const MAIN_JS = packagePath('dist', 'main.js');
 
 export interface RunningDaemon {
   /** e.g. http://127.0.0.1:41234 (no trailing slash) */
@@ -61,7 +61,7 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts the real daemon (dist/src/main.js) on 127.0.0.1 and waits for its "listening" log line. */
+/** Starts the real daemon (dist/main.js) on 127.0.0.1 and waits for its "listening" log line. */
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'wscam-test-'));
   const stateDir = options.stateDir ?? join(dir, 'state');
