@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { SourceState } from '../source.js';
 import { describeError } from '../../describe-error.js';
+import { redactSecrets } from '../../redact.js';
 
 /** The supervisor's clocks; tests shorten them. */
 export interface SupervisorTiming {
@@ -314,5 +315,5 @@ export class ChildSupervisor {
 
 /** Blanks the user:password part of URLs (an RTSP camera in video.input), which ffmpeg repeats in its errors. */
 export function hideUrlCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1[redacted]@');
+  return redactSecrets(text);
 }
