@@ -26,7 +26,7 @@ describe('systemd/wscam.service', () => {
   });
 
   test('runs the installed daemon with an absolute node path (install.sh replaces it) and does not restart on a bad config', () => {
-    assert.match(values('ExecStart')[0] ?? '', /^\/\S+\/node \/opt\/wscam\/dist\/src\/main\.js --config \/etc\/wscam\/config\.json$/);
+    assert.match(values('ExecStart')[0] ?? '', /^\/\S+\/node \/opt\/wscam\/dist\/main\.js --config \/etc\/wscam\/config\.json$/);
     assert.deepEqual(values('RestartPreventExitStatus'), ['2']);
   });
 
