@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { webSocketFrame } from '../src/http/websocket-frame.js';
 import { SharedChunk } from '../src/hub/shared-chunk.js';
 import { AUDIO_BUFFER_BUDGET } from '../src/hub/viewer.js';
 import { ChunkKind } from '../src/protocol/header.js';
@@ -43,7 +44,9 @@ const server = createServer((socket) => {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       return;
     }
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
     );
@@ -58,7 +61,7 @@ const server = createServer((socket) => {
 });
 
 const source = new ReplaySource(frames, options.fps, options.audio, (chunk) => {
-  const frame = new SharedChunk(chunk.kind, chunk.sequence, chunk.captureTimeUs, chunk.payload).wsFrame;
+  const frame = new SharedChunk(chunk.kind, chunk.sequence, chunk.captureTimeUs, chunk.payload).as(webSocketFrame);
   const limit = chunk.kind === ChunkKind.Jpeg ? frame.length : AUDIO_BUFFER_BUDGET;
   for (const socket of sockets) {
     if (socket.writableLength < limit) socket.write(frame);

@@ -1,15 +1,14 @@
-import { SteadyTicker } from '../src/capture/steady-ticker.js';
-import { testToneSecond } from '../src/capture/synthetic.js';
-import { loopFrameCount, renderTestPattern } from '../src/capture/test-pattern.js';
-import { nowMicros } from '../src/capture/source.js';
+import { SteadyTicker } from '../src/capture/sources/steady-ticker.js';
+import { testToneSecond } from '../src/capture/sources/synthetic.js';
+import { loopFrameCount, renderTestPattern } from '../src/capture/sources/test-pattern.js';
+import { AUDIO_CHUNK_MS, nowMicros } from '../src/capture/source.js';
 import { ChunkKind } from '../src/protocol/header.js';
 import { PROTOCOL_VERSION, type HelloMessage } from '../src/protocol/messages.js';
-
 
 /** PCM the synthetic microphone makes: 48 kHz mono s16le, 20 ms per chunk. */
 export const AUDIO_SAMPLE_RATE = 48000;
 export const AUDIO_CHANNELS = 1;
-export const AUDIO_CHUNK_MS = 20;
+export { AUDIO_CHUNK_MS };
 export const AUDIO_CHUNK_BYTES = (AUDIO_SAMPLE_RATE / (1000 / AUDIO_CHUNK_MS)) * AUDIO_CHANNELS * 2;
 
 /**

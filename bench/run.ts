@@ -10,6 +10,7 @@ import { AUDIO_CHUNK_MS } from './frames.js';
 import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
+import { packagePath } from '../src/package-root.js';
 
 /**
  * `npm run bench`: the same load (fast + stalled viewers in a separate process) against three
@@ -56,8 +57,8 @@ const TARGETS = {
 };
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const MAIN_JS = packagePath('dist', 'main.js');
+const RESULTS_DIR = packagePath('bench', 'results');
 /** The reference servers render the test loop before they listen (~15 s at 720p). */
 const READY_TIMEOUT_MS = 120_000;
 const FIRST_FRAME_TIMEOUT_MS = 120_000;
@@ -94,7 +95,7 @@ function parseOptions(argv: string[]): BenchOptions {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
+      'usage: node build/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
         '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--out FILE] [--source test|ffmpeg]\n' +
         '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR]\n',
     );
@@ -146,7 +147,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
       },
       (error: unknown) => {
         clearTimeout(timer);
-        fail(error);
+        fail(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });
@@ -206,7 +207,12 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
   const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href, ...options.nodeArgs];
   if (options.cpuProfDir) {
     // 200 µs sampling: per-frame work is a few µs, the default 1 ms misses most of it.
-    nodeArgs.push('--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}-${process.pid}.cpuprofile`);
+    nodeArgs.push(
+      '--cpu-prof',
+      '--cpu-prof-interval=200',
+      `--cpu-prof-dir=${options.cpuProfDir}`,
+      `--cpu-prof-name=${name}-${process.pid}.cpuprofile`,
+    );
   }
   const size = `${options.width}x${options.height}`;
   if (name === 'wscam') {
@@ -235,7 +241,19 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
     return [...nodeArgs, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   }
   const script = join(BENCH_DIR, name === 'floor' ? 'floor-server.js' : 'baseline-server.js');
-  return [...nodeArgs, script, '--host', '127.0.0.1', '--port', String(port), '--size', size, '--fps', String(options.fps), ...(options.audio ? ['--audio'] : [])];
+  return [
+    ...nodeArgs,
+    script,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--size',
+    size,
+    '--fps',
+    String(options.fps),
+    ...(options.audio ? ['--audio'] : []),
+  ];
 }
 
 /** Starts one server on a free port and waits until it accepts connections. */
@@ -255,13 +273,13 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
     if (text.includes('"msg":"listening"')) listening = true;
     if (text.includes('"msg":"test pattern rendered"')) patternRendered = true;
   };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
   if (options.serverLogDir) {
     mkdirSync(options.serverLogDir, { recursive: true });
     const log = createWriteStream(join(options.serverLogDir, `${name}.log`));
-    child.stdout!.on('data', (text: string) => log.write(text));
-    child.stderr!.on('data', (text: string) => log.write(text));
+    child.stdout.on('data', (text: string) => log.write(text));
+    child.stderr.on('data', (text: string) => log.write(text));
     child.once('exit', () => log.end());
   }
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -290,7 +308,11 @@ class ViewersProcess {
     });
   }
 
-  async request<E extends ViewerEvent['ev']>(command: ViewerCommand, ev: E, timeoutMs = IPC_TIMEOUT_MS): Promise<Extract<ViewerEvent, { ev: E }>> {
+  async request<E extends ViewerEvent['ev']>(
+    command: ViewerCommand,
+    ev: E,
+    timeoutMs = IPC_TIMEOUT_MS,
+  ): Promise<Extract<ViewerEvent, { ev: E }>> {
     const reply = new Promise<ViewerEvent>((done) => this.waiting.push({ ev, done }));
     this.child.send(command);
     const event = await withTimeout(reply, timeoutMs, `viewers: ${command.cmd}`);
@@ -535,12 +557,18 @@ const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
 function printTable(results: Partial<Record<ServerName, ServerResult>>, comparison: Comparison, options: BenchOptions): void {
   const names = options.only;
   const rows: Array<[string, (result: ServerResult) => string]> = [
-    ['video fps per fast viewer min / median', (r) => `${r.videoFps!.min.toFixed(2)} / ${r.videoFps!.median.toFixed(2)} (src ${r.videoFps!.source})`],
+    [
+      'video fps per fast viewer min / median',
+      (r) => `${r.videoFps!.min.toFixed(2)} / ${r.videoFps!.median.toFixed(2)} (src ${r.videoFps!.source})`,
+    ],
     ['frames delivered, min viewer', (r) => `${(r.deliveredFraction! * 100).toFixed(1)}%`],
     ...(options.audio
-      ? ([['audio chunks/s min / median', (r) => `${r.audioPerSecond!.min.toFixed(1)} / ${r.audioPerSecond!.median.toFixed(1)} (src ${r.audioPerSecond!.source})`]] as Array<
-          [string, (result: ServerResult) => string]
-        >)
+      ? ([
+          [
+            'audio chunks/s min / median',
+            (r) => `${r.audioPerSecond!.min.toFixed(1)} / ${r.audioPerSecond!.median.toFixed(1)} (src ${r.audioPerSecond!.source})`,
+          ],
+        ] as Array<[string, (result: ServerResult) => string]>)
       : []),
     ['gaps fast video / audio', (r) => `${r.viewers!.videoGaps} / ${r.viewers!.audioGaps}`],
     ['out of order (must be 0)', (r) => String(r.viewers!.outOfOrder)],
@@ -548,10 +576,18 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     ['fast viewers closed by server', (r) => String(r.viewers!.fastClosed)],
     ['video latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.video)],
     ...(options.audio
-      ? ([['audio latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.audio!)]] as Array<[string, (result: ServerResult) => string]>)
+      ? ([['audio latency p50 / p99 / max ms', (r) => fmtLatency(r.latencyMs!.audio!)]] as Array<
+          [string, (result: ServerResult) => string]
+        >)
       : []),
-    ['server CPU s per wall s (user + sys)', (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`],
-    ['  main thread / other threads s/s', (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`],
+    [
+      'server CPU s per wall s (user + sys)',
+      (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`,
+    ],
+    [
+      '  main thread / other threads s/s',
+      (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`,
+    ],
     ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
     ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
     ['idle CPU after viewers left s/s', (r) => r.idleCpuPerSecond!.toFixed(4)],
@@ -562,14 +598,18 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     ['viewers process CPU s/s', (r) => r.viewersCpuPerSecond!.toFixed(3)],
   ];
   const header = ['', ...names];
-  const body = rows.map(([label, cell]) => [label, ...names.map((name) => {
-    const result = results[name];
-    if (!result) return '-';
-    if (result.error) return 'ERROR';
-    return cell(result);
-  })]);
+  const body = rows.map(([label, cell]) => [
+    label,
+    ...names.map((name) => {
+      const result = results[name];
+      if (!result) return '-';
+      if (result.error) return 'ERROR';
+      return cell(result);
+    }),
+  ]);
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (row: string[]) =>
+    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   const out: string[] = [];
   out.push(
     `wscam bench: profile ${options.profile}, ${options.clients} fast + ${options.stalled} stalled viewers, ` +
@@ -623,7 +663,7 @@ async function main(): Promise<number> {
   const results: Partial<Record<ServerName, ServerResult>> = {};
   for (const name of options.only) {
     results[name] = await measure(name, options);
-    if (results[name]!.error) progress(`${name}: ERROR ${results[name]!.error}`);
+    if (results[name].error) progress(`${name}: ERROR ${results[name].error}`);
   }
   const comparison = compare(results, options);
   printTable(results, comparison, options);

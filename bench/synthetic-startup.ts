@@ -42,7 +42,7 @@ async function startDaemon(): Promise<Run> {
       reject(new Error('daemon did not listen in time'));
     }, START_TIMEOUT_MS);
     let rest = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) {

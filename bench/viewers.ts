@@ -127,7 +127,9 @@ class RawViewer {
       this.handshake = Buffer.alloc(0);
       const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
       const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
-      const expected = createHash('sha1').update(this.key + WS_GUID).digest('base64');
+      const expected = createHash('sha1')
+        .update(this.key + WS_GUID)
+        .digest('base64');
       if (status !== '101' || accept !== expected) {
         this.settle(new Error(`upgrade refused: ${status ?? head.slice(0, 40)}`));
         this.socket.destroy();
@@ -189,8 +191,7 @@ class RawViewer {
 
   private beginPayload(arrivedUs: number): void {
     const length7 = this.head[1]! & 0x7f;
-    const length =
-      length7 === 126 ? this.head.readUInt16BE(2) : length7 === 127 ? Number(this.head.readBigUInt64BE(2)) : length7;
+    const length = length7 === 126 ? this.head.readUInt16BE(2) : length7 === 127 ? Number(this.head.readBigUInt64BE(2)) : length7;
     this.opcode = this.head[0]! & 0x0f;
     this.headLength = 0;
     this.headNeed = 2;

@@ -150,7 +150,7 @@ install_packages() {
 
 # Builds when dist/ is missing or older than the sources (e.g. after a git pull).
 build_checkout() {
-  local built="$src/dist/src/main.js"
+  local built="$src/dist/main.js"
   if [ -f "$built" ] && [ -f "$src/dist/web/index.html" ] &&
     [ -z "$(find "$src/src" "$src/web" "$src/package-lock.json" -newer "$built" -not -path '*/web/dist/*' -print -quit)" ]; then
     return 0
@@ -163,8 +163,8 @@ build_checkout() {
 # --ignore-scripts: package.json allowScripts denies every install script, which npm before 11.16 would still run.
 install_app() {
   local app="$root$APP_DIR" item
-  mkdir -p "$app/dist"
-  for item in dist/src dist/web config package.json README.md; do
+  mkdir -p "$app"
+  for item in dist config package.json README.md; do
     if [ -e "$app/$item" ] && diff -rq "$src/$item" "$app/$item" >/dev/null 2>&1; then continue; fi
     rm -rf "${app:?}/$item"
     cp -R "$src/$item" "$app/$item"
@@ -187,7 +187,7 @@ install_command() {
 #!/bin/sh
 # wscam (installed by scripts/install.sh): the daemon and its commands, run with the node found at install.
 self=\$(readlink -f "\$0")
-exec $node "\${self%$COMMAND_FILE}$APP_DIR/dist/src/main.js" "\$@"
+exec $node "\${self%$COMMAND_FILE}$APP_DIR/dist/main.js" "\$@"
 EOF
   )
   write_if_changed "$target" "$wanted" 0755

@@ -1,6 +1,6 @@
 // A plain `ws` viewer for CI: connects to /ws, counts hello, JPEG frames and audio chunks by the 16-byte header,
 // and exits 0 once it has the wanted counts (1 on timeout, refusal or a malformed message).
-//   node dist/scripts/stream-client.js --url ws://127.0.0.1:PORT/ws [--token T] [--video 10] [--audio 10] [--timeout-seconds 120]
+//   node build/scripts/stream-client.js --url ws://127.0.0.1:PORT/ws [--token T] [--video 10] [--audio 10] [--timeout-seconds 120]
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { ChunkKind, decodeHeader } from '../src/protocol/header.js';

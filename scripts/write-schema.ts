@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { configJsonSchema } from '../src/config/json-schema.js';
+import { CONFIG_SCHEMA_PATH } from '../src/package-root.js';
 
-const target = fileURLToPath(new URL('../../config/schema.json', import.meta.url));
+const target = CONFIG_SCHEMA_PATH;
 writeFileSync(target, configJsonSchema());
 console.log(`wrote ${target}`);

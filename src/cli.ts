@@ -3,6 +3,7 @@ import type { ConfigOverrides } from './config/load.js';
 import { readConfigFile } from './config/load.js';
 import { LOG_LEVELS } from './config/schema.js';
 import { EXIT_BAD_CONFIG, EXIT_OK } from './exit-codes.js';
+import { describeError } from './describe-error.js';
 
 export const USAGE = `usage:
   wscam [--config FILE] [--host ADDR] [--port N] [--log-level LEVEL]
@@ -32,7 +33,7 @@ export function parseCommandLine(argv: readonly string[]): { ok: true; command: 
       },
     });
   } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    return { ok: false, error: describeError(error) };
   }
   const { values, positionals } = parsed;
   if (values.help) return { ok: true, command: { name: 'help' } };

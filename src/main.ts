@@ -3,6 +3,7 @@ import { checkConfigCommand, parseCommandLine, USAGE } from './cli.js';
 import { chooseConfigPath } from './config/load.js';
 import { runDaemon } from './daemon/daemon.js';
 import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from './exit-codes.js';
+import { describeBug } from './describe-error.js';
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
@@ -33,7 +34,7 @@ main(process.argv.slice(2)).then(
     setImmediate(() => process.exit(code));
   },
   (error: unknown) => {
-    process.stderr.write(`wscam: fatal: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`wscam: fatal: ${describeBug(error)}\n`);
     process.exit(EXIT_FATAL);
   },
 );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { Config } from './config/schema.js';
+import { describeError } from './describe-error.js';
 
 /** A certificate and key read from server.tls, checked to belong together. */
 export interface TlsPair {
@@ -21,7 +22,9 @@ export function readTls(tls: Config['server']['tls']): { ok: true; tls: TlsPair 
   try {
     createSecureContext(pair);
   } catch (error) {
-    const reason = (error as Error).message.includes('key values mismatch') ? 'the key does not belong to the certificate' : (error as Error).message;
+    const reason = describeError(error).includes('key values mismatch')
+      ? 'the key does not belong to the certificate'
+      : describeError(error);
     return { ok: false, error: `server.tls: ${tls.cert} / ${tls.key}: ${reason}` };
   }
   return { ok: true, tls: pair };

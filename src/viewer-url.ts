@@ -1,5 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { describeError } from './describe-error.js';
 
 /** How the daemon looks at this board's network; the defaults are node:os. */
 export interface HostFacts {
@@ -38,7 +39,7 @@ export function viewerUrl(scheme: 'http' | 'https', address: AddressInfo, token:
       .flat()
       .find((entry) => entry !== undefined && entry.family === 'IPv4' && !entry.internal)?.address;
   } catch (error) {
-    problem = `cannot list network interfaces (${(error as Error).message}): the viewer URL names the hostname instead`;
+    problem = `cannot list network interfaces (${describeError(error)}): the viewer URL names the hostname instead`;
   }
   return { url: `${scheme}://${urlHost(lan ?? facts.hostname())}:${address.port}/${query}`, ...(problem ? { problem } : {}) };
 }

@@ -37,8 +37,8 @@ fail() {
   exit 1
 }
 
-if [ ! -f "$repo/dist/src/main.js" ] || [ ! -f "$repo/dist/scripts/stream-client.js" ]; then
-  fail "dist/ is missing: run npm run build"
+if [ ! -f "$repo/dist/main.js" ] || [ ! -f "$repo/build/scripts/stream-client.js" ]; then
+  fail "dist/ or build/ is missing: run npm run build:test"
 fi
 
 # The npm cache lives in the work directory too, so nothing outside it is kept.
@@ -159,8 +159,8 @@ wait_for_exit() {
 # scripts, as scripts/install.sh.
 install_app() {
   local app="$1" npm_cpu="$2"
-  mkdir -p "$app/dist"
-  cp -R "$repo/dist/src" "$repo/dist/web" "$app/dist/"
+  mkdir -p "$app"
+  cp -R "$repo/dist" "$app/"
   cp -R "$repo/config" "$repo/package.json" "$repo/package-lock.json" "$app/"
   (cd "$app" && npm ci --omit=dev --ignore-scripts --os=linux --cpu="$npm_cpu" --cache "$work/npm-cache" --no-audit --no-fund --loglevel=error)
 }
@@ -194,12 +194,12 @@ boot() {
 
   local log="$dir/daemon.log" port notify_env=() notify_out="$dir/notify.log"
   # A daemon built with sd_notify support must say READY=1, WATCHDOG=1 and STOPPING=1 on ARM too.
-  if [ -f "$app/dist/src/daemon/service-notifier.js" ]; then
+  if [ -f "$app/dist/daemon/service-notifier.js" ]; then
     listen_for_notify "$dir/notify.sock" "$notify_out"
     notify_env=(NOTIFY_SOCKET="$dir/notify.sock" WATCHDOG_USEC=2000000)
   fi
   say "$arch: starting the daemon under $qemu${notify_env[*]:+ with NOTIFY_SOCKET}"
-  env STATE_DIRECTORY="$dir/state" "${notify_env[@]}" "$qemu" -L "$dir/sysroot" "$node" "$app/dist/src/main.js" \
+  env STATE_DIRECTORY="$dir/state" "${notify_env[@]}" "$qemu" -L "$dir/sysroot" "$node" "$app/dist/main.js" \
     --config "$dir/config.json" >"$log" 2>&1 &
   daemon_pid=$!
   if ! port=$(wait_for_port "$log"); then
@@ -208,7 +208,7 @@ boot() {
   fi
   say "$arch: listening on 127.0.0.1:$port; streaming to an x86 client"
   local result
-  if ! result=$(node "$repo/dist/scripts/stream-client.js" --url "ws://127.0.0.1:$port/ws" --token "$TOKEN" \
+  if ! result=$(node "$repo/build/scripts/stream-client.js" --url "ws://127.0.0.1:$port/ws" --token "$TOKEN" \
     --video "$WANT_VIDEO" --audio "$WANT_AUDIO" --timeout-seconds "$STREAM_SECONDS"); then
     echo "$result" >&2
     cat "$log" >&2

@@ -32,7 +32,7 @@ result=$("$root/usr/local/bin/wscam" check-config "$config") || fail "check-conf
 
 say "the installed unit runs this node and passes systemd-analyze verify"
 node=$(readlink -f "$(command -v node)")
-grep -qx "ExecStart=$node /opt/wscam/dist/src/main.js --config /etc/wscam/config.json" "$root/etc/systemd/system/wscam.service" ||
+grep -qx "ExecStart=$node /opt/wscam/dist/main.js --config /etc/wscam/config.json" "$root/etc/systemd/system/wscam.service" ||
   fail "the unit's ExecStart does not name $node"
 systemd-analyze verify "$root/etc/systemd/system/wscam.service"
 

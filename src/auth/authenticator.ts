@@ -37,9 +37,7 @@ export interface Principal {
 
 /** Outcome of authenticate: a principal, 401, or 429 while the address has failed too often (answer with Retry-After). */
 export type AuthResult =
-  | { ok: true; principal: Principal }
-  | { ok: false; status: 401 }
-  | { ok: false; status: 429; retryAfterSeconds: number };
+  { ok: true; principal: Principal } | { ok: false; status: 401 } | { ok: false; status: 429; retryAfterSeconds: number };
 
 /** Outcome of authorizeUpgrade: as AuthResult, plus 403 when the Origin rule fails. */
 export type UpgradeResult = AuthResult | { ok: false; status: 403 };
@@ -64,7 +62,7 @@ export interface AuthenticatorOptions {
 }
 
 /** The one generic answer to every bad login, so it tells nothing about which part was wrong. */
-export const INVALID_CREDENTIALS = 'invalid credentials';
+const INVALID_CREDENTIALS = 'invalid credentials';
 
 const MAX_USERNAME_LENGTH = 64;
 const USER_PREFIX = 'user:';
@@ -183,8 +181,8 @@ export class Authenticator {
   }
 
   /** Writes pending session activity and stops the session timer; call once on shutdown. */
-  async close(): Promise<void> {
-    await this.options.sessions?.close();
+  async stop(): Promise<void> {
+    await this.options.sessions?.stop();
   }
 
   private async checkCredentials(credentials: Credentials): Promise<string | undefined> {

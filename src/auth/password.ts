@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** scrypt cost used for new hashes: 16 MiB of RAM per verification, fine on a small board. */
-export const DEFAULT_SCRYPT = { N: 2 ** 14, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
+const DEFAULT_SCRYPT = { N: 2 ** 14, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
 
 /** Longest password accepted anywhere (hashing, login); longer input is refused, not truncated. */
 export const MAX_PASSWORD_LENGTH = 1024;

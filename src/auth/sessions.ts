@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ensureStateDirectory, readStateFile, writeStateFile, type StateResult } from './state-directory.js';
+import { describeError } from '../describe-error.js';
 
 /** File name of the persisted sessions inside the state directory. */
 export const SESSIONS_FILE = 'sessions.json';
@@ -171,7 +172,7 @@ export class SessionStore {
   }
 
   /** Stops the timer and writes pending activity; call on shutdown. */
-  async close(): Promise<void> {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.dirty) await this.persist();
@@ -197,7 +198,7 @@ export class SessionStore {
       try {
         listener(sessionId, reason);
       } catch (error) {
-        this.warn(`session ended listener failed: ${(error as Error).message}`);
+        this.warn(`session ended listener failed: ${describeError(error)}`);
       }
     }
   }

@@ -1,7 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import type { FrameHub } from '../hub/frame-hub.js';
-import { ChunkKind } from '../protocol/header.js';
 import { createCaptureSources, type CaptureSourceFactory, type CaptureSources } from './create.js';
 import type { CapturedChunk, Lifecycle, SourceState } from './source.js';
 
@@ -205,7 +204,11 @@ export class CaptureController implements Lifecycle {
       chunk: (chunk: CapturedChunk) => current() && this.onChunk(stats, chunk),
       state: (state: SourceState) => current() && stats.onState(state),
     });
-    const built: CaptureSources = this.createSources(config, { video: listen(this.videoStats), audio: listen(this.audioStats) }, this.rootLog);
+    const built: CaptureSources = this.createSources(
+      config,
+      { video: listen(this.videoStats), audio: listen(this.audioStats) },
+      this.rootLog,
+    );
     return built;
   }
 

@@ -1,11 +1,11 @@
 import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
-import { FfmpegAudioSource } from './ffmpeg-audio-source.js';
-import { FfmpegVideoSource } from './ffmpeg-video-source.js';
-import { libcameraProgram } from './libcamera.js';
-import { commandProgram, MjpegVideoSource } from './mjpeg-video-source.js';
+import { FfmpegAudioSource } from './sources/ffmpeg-audio-source.js';
+import { FfmpegVideoSource } from './sources/ffmpeg-video-source.js';
+import { libcameraProgram } from './process/libcamera.js';
+import { commandProgram, MjpegVideoSource } from './sources/mjpeg-video-source.js';
 import type { CaptureSource, SourceListener } from './source.js';
-import { SyntheticAudioSource, SyntheticVideoSource } from './synthetic.js';
+import { SyntheticAudioSource, SyntheticVideoSource } from './sources/synthetic.js';
 
 export interface CaptureSources {
   video: CaptureSource;
@@ -55,6 +55,6 @@ function createAudioSource(config: Config, listener: SourceListener, log: Logger
     case 'ffmpeg':
       return new FfmpegAudioSource(config, listener, moduleLogger(log, 'audio'));
     default:
-      throw new Error(`audio.source "${config.audio.source}" is not built yet`);
+      throw new Error(`audio.source "${config.audio.source as string}" is not built yet`);
   }
 }

@@ -1,6 +1,9 @@
 import type { ChunkKind } from '../protocol/header.js';
 
-/** One captured unit: a whole JPEG frame or about 20 ms of audio. */
+/** Every audio chunk is this long: PCM is cut to it, Opus is encoded with frames of it, the test tone ticks at it. */
+export const AUDIO_CHUNK_MS = 20;
+
+/** One captured unit: a whole JPEG frame or one AUDIO_CHUNK_MS of audio. */
 export interface CapturedChunk {
   kind: ChunkKind;
   payload: Buffer;
@@ -11,10 +14,7 @@ export interface CapturedChunk {
 }
 
 export type SourceState =
-  | { status: 'stopped' }
-  | { status: 'starting' }
-  | { status: 'running' }
-  | { status: 'down'; reason: string; retryInMs: number };
+  { status: 'stopped' } | { status: 'starting' } | { status: 'running' } | { status: 'down'; reason: string; retryInMs: number };
 
 /** What every capture source reports back to; the hub and health check listen here. */
 export interface SourceListener {

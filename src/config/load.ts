@@ -1,16 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import { DEFAULT_CONFIG_PATH } from '../package-root.js';
 import { ConfigSchema, type Config } from './schema.js';
 
-export const SYSTEM_CONFIG_PATH = '/etc/wscam/config.json';
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../config/default.json', import.meta.url));
+const SYSTEM_CONFIG_PATH = '/etc/wscam/config.json';
+export { DEFAULT_CONFIG_PATH };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Turns zod issues into `path.to.key: message` lines. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.flatMap((issue) => {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
@@ -67,7 +67,7 @@ const JSON_ERRORS: Partial<Record<ReturnType<typeof printParseErrorCode>, string
  * Where JSON text first breaks, as line and column and what was expected. JSON.parse's own message
  * quotes the text around the error, which in a config can be a token or a password hash.
  */
-export function describeJsonError(text: string): string {
+function describeJsonError(text: string): string {
   const errors: ParseError[] = [];
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

@@ -39,7 +39,11 @@ const AuthSchema = z.strictObject({
     .refine((users) => new Set(users.map((user) => user.username)).size === users.length, 'usernames must be unique'),
   tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters').max(256)).max(100).default([]),
   disabled: z.boolean().default(false).describe('Serve every stream without credentials (trusted networks only)'),
-  sessionIdleHours: z.number().positive().max(24 * 365).default(12),
+  sessionIdleHours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(12),
   sessionMaxDays: z.number().positive().max(365).default(7),
 });
 
@@ -104,5 +108,4 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
-export type LogLevelName = z.infer<typeof LogLevel>;
 export const LOG_LEVELS = LogLevel.options;

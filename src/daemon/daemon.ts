@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { openAuthenticator } from '../auth/open-authenticator.js';
 import { CaptureController } from '../capture/capture-controller.js';
 import { usesFfmpeg } from '../capture/create.js';
-import { resolveFfmpeg } from '../capture/ffmpeg-path.js';
+import { resolveFfmpeg } from '../capture/process/ffmpeg-path.js';
 import { loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from '../exit-codes.js';
 import { helloFor } from '../hello.js';
+import { WEB_ROOT } from '../package-root.js';
 import { WscamServer } from '../http/server.js';
 import { FrameHub } from '../hub/frame-hub.js';
 import { createRootLogger, moduleLogger, VIEWER_URL_FIELD, type Logger } from '../log.js';
@@ -17,10 +17,10 @@ import { reportReadyAndStatus } from './service-status.js';
 import { createReloader } from './reload.js';
 import { handleSignals, type StopSignal } from './signals.js';
 import { StopStack } from './stop-stack.js';
+import { describeError } from '../describe-error.js';
 
 /** The contract promises an exit within 5 s of SIGTERM; the rest is pino's flush and process exit. */
-export const SHUTDOWN_DEADLINE_MS = 4500;
-const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+const SHUTDOWN_DEADLINE_MS = 4500;
 
 /** Where the daemon's config comes from: the file (re-read on reload) and the command-line overrides. */
 export interface DaemonSource {
@@ -80,7 +80,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     return EXIT_FATAL;
   }
   const { authenticator, firstRunToken, stateDir } = opened.value;
-  started.push('auth', () => authenticator.close());
+  started.push('auth', () => authenticator.stop());
   const hub = new FrameHub();
   const capture = new CaptureController({ hub, config, log });
   const server = new WscamServer({
@@ -94,17 +94,17 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     tls: tls.tls,
   });
   await reportFfmpeg(config, log);
-  let address;
   try {
     started.push('capture', () => capture.stop());
     await capture.start();
-    address = await server.listen();
-    started.push('server', () => server.close());
+    await server.start();
+    started.push('server', () => server.stop());
   } catch (error) {
-    log.fatal({ err: (error as Error).message }, 'cannot start');
+    log.fatal({ err: describeError(error) }, 'cannot start');
     await started.unwind(SHUTDOWN_DEADLINE_MS, log);
     return EXIT_FATAL;
   }
+  const { address } = server;
   const scheme = tls.tls ? 'https' : 'http';
   log.info({ url: listeningUrl(scheme, address) }, 'listening');
   authenticator.onSessionEnded((sessionId) => server.closeSession(sessionId));

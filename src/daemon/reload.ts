@@ -8,6 +8,7 @@ import { helloFor } from '../hello.js';
 import type { WscamServer } from '../http/server.js';
 import type { Logger } from '../log.js';
 import type { DaemonSource } from './daemon.js';
+import { describeError, describeBug } from '../describe-error.js';
 
 /** Sections a running daemon takes over on SIGHUP; a change anywhere else waits for a restart. */
 const CAPTURE_SECTIONS = ['video', 'audio', 'ffmpeg'] as const;
@@ -83,7 +84,7 @@ export function createReloader(targets: ReloadTargets): Reloader {
         await reloadOnce(targets);
       } while (again);
     } catch (error) {
-      targets.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'config reload failed');
+      targets.log.error({ err: describeBug(error) }, 'config reload failed');
     } finally {
       inProgress = undefined;
     }
@@ -124,7 +125,7 @@ async function reloadOnce(targets: ReloadTargets): Promise<void> {
       await targets.capture.reconfigure(next);
       applied = { ...applied, video: next.video, audio: next.audio, ffmpeg: next.ffmpeg };
     } catch (error) {
-      log.error({ err: (error as Error).message }, 'capture cannot use the reloaded config: it goes on as before');
+      log.error({ err: describeError(error) }, 'capture cannot use the reloaded config: it goes on as before');
     }
     const after = helloFor(applied);
     if (!isDeepStrictEqual(before, after)) targets.server.announceHello(after);

@@ -6,7 +6,7 @@ import type { ServiceNotifier } from './service-notifier.js';
 const STATUS_POLL_MS = 1000;
 
 /** The one-line STATUS= systemd shows in `systemctl status`: viewers and what capture is doing. */
-export function serviceStatus(viewers: number, health: { video: SourceHealth; audio: SourceHealth | null }): string {
+function serviceStatus(viewers: number, health: { video: SourceHealth; audio: SourceHealth | null }): string {
   const parts = [`${viewers} ${viewers === 1 ? 'viewer' : 'viewers'}`, `camera ${describe(health.video)}`];
   if (health.audio) parts.push(`microphone ${describe(health.audio)}`);
   return parts.join('; ');

@@ -1,10 +1,10 @@
 import type { Logger } from '../log.js';
 
 /** Signals that stop the daemon cleanly. */
-export const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /** The signal that reloads the config file (`systemctl reload`, ExecReload=). */
-export const RELOAD_SIGNAL = 'SIGHUP';
+const RELOAD_SIGNAL = 'SIGHUP';
 
 /**
  * Catchable signals whose default action would end the process, and which no one should be able to

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { describeBug } from '../describe-error.js';
 
 /** Stops what the daemon started, last started first, each step awaited, all under one deadline. */
 export class StopStack {
@@ -22,7 +23,7 @@ export class StopStack {
           await step.stop();
         } catch (error) {
           // one part failing to stop must not keep the others running
-          log.error({ part: step.name, err: error instanceof Error ? error.stack : String(error) }, 'stop failed');
+          log.error({ part: step.name, err: describeBug(error) }, 'stop failed');
         }
       }
       return true as const;

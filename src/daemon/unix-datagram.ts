@@ -1,4 +1,5 @@
 import { constants, endianness } from 'node:os';
+import { describeError } from '../describe-error.js';
 
 /** A connectionless AF_UNIX datagram sender, which node:dgram and node:net do not offer. */
 export interface UnixDatagramSender {
@@ -28,7 +29,7 @@ export async function openUnixDatagram(path: string): Promise<{ ok: true; sender
   try {
     koffi = await import('koffi');
   } catch (error) {
-    return { ok: false, error: `cannot load koffi: ${(error as Error).message}` };
+    return { ok: false, error: `cannot load koffi: ${describeError(error)}` };
   }
   const libc = koffi.load(null);
   const socket = libc.func('int socket(int domain, int type, int protocol)');
@@ -44,7 +45,9 @@ export async function openUnixDatagram(path: string): Promise<{ ok: true; sender
         if (!open) return { ok: false, error: 'closed' };
         const bytes = Buffer.from(message, 'utf8');
         const sent = sendto(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL, address.bytes, address.bytes.length) as number;
-        return sent === bytes.length ? { ok: true } : { ok: false, error: sent < 0 ? errnoName(koffi.errno()) : `short write ${sent}/${bytes.length}` };
+        return sent === bytes.length
+          ? { ok: true }
+          : { ok: false, error: sent < 0 ? errnoName(koffi.errno()) : `short write ${sent}/${bytes.length}` };
       },
       close() {
         if (!open) return;

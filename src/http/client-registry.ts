@@ -57,7 +57,7 @@ export interface RegistryHooks {
 }
 
 /** How many slots of a pool one address may hold. */
-export function addressShare(slots: number): number {
+function addressShare(slots: number): number {
   return Math.max(1, Math.ceil(slots / ADDRESS_SHARE_DIVISOR));
 }
 
@@ -152,7 +152,9 @@ export class ClientRegistry {
   /** Takes a new socket, or destroys it when the total or its address's share is used up. */
   admit(socket: Socket): ClientConnection | undefined {
     const address = socket.remoteAddress ?? 'unknown';
-    const refusal = this.isPenalized(address) ? 'pipelining penalty' : this.refusal(address, this.limits.maxConnections, [...this.connections.values()]);
+    const refusal = this.isPenalized(address)
+      ? 'pipelining penalty'
+      : this.refusal(address, this.limits.maxConnections, [...this.connections.values()]);
     if (refusal) {
       this.hooks.refused(`connection: ${refusal}`, address);
       socket.destroy();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /** Largest request body the daemon reads (login form). */
-export const MAX_JSON_BODY_BYTES = 4096;
+const MAX_JSON_BODY_BYTES = 4096;
 
 export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; message: string };
 

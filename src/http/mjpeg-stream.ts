@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FrameHub } from '../hub/frame-hub.js';
-import { MJPEG_BOUNDARY } from '../hub/shared-chunk.js';
 import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import type { SessionBinding, Transport } from './client-registry.js';
+import { MJPEG_BOUNDARY, mjpegPart } from './mjpeg-part.js';
 import { SECURITY_HEADERS } from './respond.js';
 
 /** Heartbeats in a row with bytes queued and nothing sent before a stream's peer counts as gone. */
@@ -14,7 +14,13 @@ const STALLED_HEARTBEATS = 2;
  * with the same newest-frame policy as WebSocket viewers. Returns the stream as a transport for
  * the registry, or undefined for HEAD (headers only).
  */
-export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub: FrameHub, owner: SessionBinding, log: Logger): Transport | undefined {
+export function serveMjpegStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  hub: FrameHub,
+  owner: SessionBinding,
+  log: Logger,
+): Transport | undefined {
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,
@@ -30,7 +36,7 @@ export function serveMjpegStream(req: IncomingMessage, res: ServerResponse, hub:
   const viewer = hub.attach({
     bufferedBytes: () => res.writableLength,
     write: (chunk) => {
-      res.write(chunk.mjpegPart());
+      res.write(chunk.as(mjpegPart));
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => res.once('drain', callback),

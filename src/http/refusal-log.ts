@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 
 /** Refusals are written as one line of counts per interval, so a flood of them cannot flood the journal. */
-export const REFUSAL_LOG_INTERVAL_MS = 10_000;
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 /** Distinct addresses named in one line; the rest are summed under "other". */
 const MAX_ADDRESSES_PER_LINE = 16;
 

@@ -6,9 +6,10 @@ import type { Logger } from '../log.js';
 import { ChunkKind } from '../protocol/header.js';
 import { CloseCode, parseClientMessage, type HelloMessage } from '../protocol/messages.js';
 import type { EndReason, SessionBinding, Transport } from './client-registry.js';
+import { webSocketFrame } from './websocket-frame.js';
 
 /** Control messages a viewer may send per second before it is closed. */
-export const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
+const MAX_CONTROL_MESSAGES_PER_SECOND = 20;
 
 export interface ViewerIdentity extends SessionBinding {
   remoteAddress: string;
@@ -16,7 +17,7 @@ export interface ViewerIdentity extends SessionBinding {
 
 /**
  * One WebSocket viewer: says hello, then takes media from the hub by the hub's send policy and
- * answers subscribe messages. Media frames are pre-framed by the hub and written to the socket
+ * answers subscribe messages. Media frames are framed once per chunk (websocket-frame.ts) and written to the socket
  * directly; `ws` still owns reading, control frames and closing.
  */
 export class ViewerConnection implements Transport {
@@ -44,7 +45,7 @@ export class ViewerConnection implements Transport {
       // The raw socket's queue is what ws.bufferedAmount reports without permessage-deflate, read directly.
       bufferedBytes: () => socket.writableLength,
       write: (chunk) => {
-        if (ws.readyState === ws.OPEN) socket.write(chunk.wsFrame);
+        if (ws.readyState === ws.OPEN) socket.write(chunk.as(webSocketFrame));
       },
       wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio && kind === this.audioKind),
       whenDrained: (callback) => socket.once('drain', callback),

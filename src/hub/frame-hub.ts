@@ -43,7 +43,6 @@ export class FrameHub extends EventEmitter<HubEvents> {
   private readonly nextSequence = new Map<ChunkKind, number>();
   private readonly waiters = new Set<{ kind: ChunkKind; resolve: (chunk: SharedChunk) => void }>();
   private readonly totals = { sent: 0, dropped: 0, bytesSent: 0 };
-  private readonly published: Record<ChunkKind, number> = { [ChunkKind.Jpeg]: 0, [ChunkKind.Pcm]: 0, [ChunkKind.Opus]: 0 };
   private readonly now: () => number;
 
   constructor(options: FrameHubOptions = {}) {
@@ -59,7 +58,6 @@ export class FrameHub extends EventEmitter<HubEvents> {
     const previous = this.latestByKind.get(chunk.kind);
     const intervalMs = previous === undefined ? 0 : Math.min(publishedAtMs - previous.publishedAtMs, MAX_FRESH_INTERVAL_MS);
     this.latestByKind.set(chunk.kind, { chunk: shared, publishedAtMs, intervalMs });
-    this.published[chunk.kind] += 1;
     for (const viewer of this.viewers) viewer.offer(shared);
     for (const waiter of this.waiters) {
       if (waiter.kind !== chunk.kind) continue;
@@ -104,9 +102,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
   }
 
   attach(sink: ViewerSink): HubViewer {
-    const viewer = new HubViewer(sink, (count) => {
-      this.totals.dropped += count;
-    });
+    const viewer = new HubViewer(sink);
     this.viewers.add(viewer);
     this.emit('viewers', this.viewers.size);
     return viewer;
@@ -116,6 +112,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
     if (!this.viewers.delete(viewer)) return;
     this.totals.sent += viewer.counters.sent;
     this.totals.bytesSent += viewer.counters.bytesSent;
+    this.totals.dropped += viewer.counters.dropped;
     this.emit('viewers', this.viewers.size);
   }
 
@@ -127,10 +124,23 @@ export class FrameHub extends EventEmitter<HubEvents> {
   stats(): HubTotals {
     let sent = this.totals.sent;
     let bytesSent = this.totals.bytesSent;
+    let dropped = this.totals.dropped;
     for (const viewer of this.viewers) {
       sent += viewer.counters.sent;
       bytesSent += viewer.counters.bytesSent;
+      dropped += viewer.counters.dropped;
     }
-    return { published: { ...this.published }, sent, dropped: this.totals.dropped, bytesSent };
+    // Sequences start at 0 and count up by one per chunk, so the next one is how many were published.
+    const published = (kind: ChunkKind) => this.nextSequence.get(kind) ?? 0;
+    return {
+      published: {
+        [ChunkKind.Jpeg]: published(ChunkKind.Jpeg),
+        [ChunkKind.Pcm]: published(ChunkKind.Pcm),
+        [ChunkKind.Opus]: published(ChunkKind.Opus),
+      },
+      sent,
+      dropped,
+      bytesSent,
+    };
   }
 }

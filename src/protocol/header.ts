@@ -22,11 +22,9 @@ export interface ChunkHeader {
   captureTimeUs: number;
 }
 
-export type DecodeResult =
-  | { ok: true; header: ChunkHeader; payloadOffset: number }
-  | { ok: false; error: string };
+export type DecodeResult = { ok: true; header: ChunkHeader; payloadOffset: number } | { ok: false; error: string };
 
-export function isChunkKind(value: number): value is ChunkKind {
+function isChunkKind(value: number): value is ChunkKind {
   return value === ChunkKind.Jpeg || value === ChunkKind.Pcm || value === ChunkKind.Opus;
 }
 

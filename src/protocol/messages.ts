@@ -33,9 +33,7 @@ export const CloseCode = {
   TryAgainLater: 1013,
 } as const;
 
-export type ClientMessageResult =
-  | { ok: true; message: SubscribeMessage }
-  | { ok: false; closeCode: number; reason: string };
+export type ClientMessageResult = { ok: true; message: SubscribeMessage } | { ok: false; closeCode: number; reason: string };
 
 /** Parses one client text message; every failure names the close code the sender gets. */
 export function parseClientMessage(text: string): ClientMessageResult {

@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { Waits } from './wait.js';
+import { packagePath } from '../../src/package-root.js';
 
-export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+export const MAIN_JS = packagePath('dist', 'main.js');
 
 export interface RunningDaemon {
   /** e.g. http://127.0.0.1:41234 (no trailing slash) */
@@ -40,7 +40,13 @@ export interface DaemonOptions {
 }
 
 /** Shapes of secrets that must never reach a log line (the first-run viewer URL line excepted). */
-const SECRET_SHAPES = [/scrypt\$\d+\$/, /wscam_session=[A-Za-z0-9_-]{8}/, /[?&]token=[^&\s"]{8}/, /Bearer [A-Za-z0-9._~+/-]{8}/i, /"password"\s*:\s*"/];
+const SECRET_SHAPES = [
+  /scrypt\$\d+\$/,
+  /wscam_session=[A-Za-z0-9_-]{8}/,
+  /[?&]token=[^&\s"]{8}/,
+  /Bearer [A-Za-z0-9._~+/-]{8}/i,
+  /"password"\s*:\s*"/,
+];
 
 /** Every daemon a test stops has its whole log checked here, so the full suite greps every log it made. */
 export function secretsInLog(output: string): string[] {
@@ -55,7 +61,7 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts the real daemon (dist/src/main.js) on 127.0.0.1 and waits for its "listening" log line. */
+/** Starts the real daemon (dist/main.js) on 127.0.0.1 and waits for its "listening" log line. */
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'wscam-test-'));
   const stateDir = options.stateDir ?? join(dir, 'state');
@@ -64,7 +70,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   writeFileSync(configPath, JSON.stringify(config));
   const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
   const child = spawn(
-    command!,
+    command,
     [...prefix, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
     { env: { ...process.env, STATE_DIRECTORY: stateDir, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -73,7 +79,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const lines: Array<Record<string, unknown>> = [];
   const waits = new Waits();
   let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
     output += text;
     partial += text;
     const parts = partial.split('\n');
@@ -87,7 +93,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     }
     waits.wake();
   });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
     output += text;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

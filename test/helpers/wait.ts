@@ -38,7 +38,7 @@ export class Waits {
         const value = probe();
         if (value) {
           finish();
-          resolve(value as NonNullable<T>);
+          resolve(value);
           return;
         }
         const reason = options.abandon?.();

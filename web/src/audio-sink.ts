@@ -48,7 +48,11 @@ async function createWorkletSink(context: AudioContext, options: JitterBufferOpt
   return {
     node,
     kind: 'worklet',
-    push: (planes) => post({ type: 'chunk', planes }, planes.map((plane) => plane.buffer)),
+    push: (planes) =>
+      post(
+        { type: 'chunk', planes },
+        planes.map((plane) => plane.buffer),
+      ),
     clear: () => post({ type: 'clear' }),
     stats: () => latest,
     disconnect: () => {

@@ -43,9 +43,12 @@ export class ControlBar {
     this.logoutButton.addEventListener('click', () => actions.logout());
     document.addEventListener('keydown', (event) => {
       if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
-      const action = { f: actions.toggleFullscreen, m: actions.toggleMute, s: actions.snapshot, i: actions.toggleOverlay }[
-        event.key.toLowerCase()
-      ];
+      const action = {
+        f: () => actions.toggleFullscreen(),
+        m: () => actions.toggleMute(),
+        s: () => actions.snapshot(),
+        i: () => actions.toggleOverlay(),
+      }[event.key.toLowerCase()];
       if (!action) return;
       event.preventDefault();
       action();

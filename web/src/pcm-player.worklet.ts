@@ -5,7 +5,10 @@ import type { PlayerCommand, PlayerReport } from './pcm-player-messages.js';
 declare class AudioWorkletProcessor {
   readonly port: MessagePort;
 }
-declare function registerProcessor(name: string, processor: new (options: { processorOptions: JitterBufferOptions }) => AudioWorkletProcessor): void;
+declare function registerProcessor(
+  name: string,
+  processor: new (options: { processorOptions: JitterBufferOptions }) => AudioWorkletProcessor,
+): void;
 
 const reportEveryBlocks = 64;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PcmChunker, pcmBytesFor } from '../../../src/capture/pcm-chunker.js';
+import { PcmChunker, pcmBytesFor } from '../../../src/capture/formats/pcm-chunker.js';
 
 /** Bytes 0, 1, 2 … (mod 251, so no period lines up with a chunk size), in memory of their own (not the pool). */
 function stream(length: number): Buffer {
@@ -48,7 +48,10 @@ test('a read too short to finish a chunk is kept and returns nothing', () => {
   assert.deepEqual(chunker.push(Buffer.from([2])), []);
   assert.equal(chunker.pendingBytes, 2);
   assert.deepEqual(chunker.push(Buffer.alloc(0)), []);
-  assert.deepEqual(chunker.push(Buffer.from([3, 4, 5])).map((chunk) => [...chunk]), [[1, 2, 3, 4]]);
+  assert.deepEqual(
+    chunker.push(Buffer.from([3, 4, 5])).map((chunk) => [...chunk]),
+    [[1, 2, 3, 4]],
+  );
   assert.equal(chunker.pendingBytes, 1);
 });
 
@@ -57,7 +60,10 @@ test('reset() forgets a partial chunk (a new ffmpeg process starts a new stream)
   chunker.push(Buffer.from([9, 9, 9]));
   chunker.reset();
   assert.equal(chunker.pendingBytes, 0);
-  assert.deepEqual(chunker.push(Buffer.from([1, 2, 3, 4])).map((chunk) => [...chunk]), [[1, 2, 3, 4]]);
+  assert.deepEqual(
+    chunker.push(Buffer.from([1, 2, 3, 4])).map((chunk) => [...chunk]),
+    [[1, 2, 3, 4]],
+  );
 });
 
 test('a chunk size that is not a positive integer is a RangeError', () => {

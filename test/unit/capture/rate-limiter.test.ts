@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RateLimiter } from '../../../src/capture/rate-limiter.js';
+import { RateLimiter } from '../../../src/capture/process/rate-limiter.js';
 
 /** A limiter on a clock the test moves by hand. */
 function limiter(max: number, windowMs: number): { limiter: RateLimiter; clock: { now: number } } {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
-import { SteadyTicker } from '../../../src/capture/steady-ticker.js';
+import { SteadyTicker } from '../../../src/capture/sources/steady-ticker.js';
 
 // The ticker schedules against performance.now(); mock timers move Date, so the clock here is Date
 // plus `stallMs`, time that passes without timers firing (a busy event loop, a suspended board).

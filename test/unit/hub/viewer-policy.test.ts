@@ -25,7 +25,10 @@ test('a viewer that keeps up gets every chunk at once, and the counters add up',
   assert.deepEqual(sink.sequences(ChunkKind.Jpeg), [0, 1, 2, 3, 4]);
   assert.deepEqual(sink.sequences(ChunkKind.Pcm), [0, 1, 2, 3, 4]);
   assert.equal(viewer.counters.sent, 10);
-  assert.equal(viewer.counters.bytesSent, sink.written.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+  assert.equal(
+    viewer.counters.bytesSent,
+    sink.written.reduce((sum, chunk) => sum + chunk.byteLength, 0),
+  );
   assert.equal(viewer.counters.dropped, 0);
   assert.deepEqual(drops, []);
 });

@@ -17,15 +17,24 @@ test('mono s16le becomes one plane of floats in [-1, 1)', () => {
 
 test('interleaved stereo is split into left and right planes', () => {
   const [left, right] = pcmS16leToPlanes(s16le([1, -1, 2, -2, 3, -3]), 2);
-  assert.deepEqual([...left!].map((value) => value * 32768), [1, 2, 3]);
-  assert.deepEqual([...right!].map((value) => value * 32768), [-1, -2, -3]);
+  assert.deepEqual(
+    [...left!].map((value) => value * 32768),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    [...right!].map((value) => value * 32768),
+    [-1, -2, -3],
+  );
 });
 
 test('a view into a larger buffer is read from its own offset, and a trailing partial frame is ignored', () => {
   const backing = new Uint8Array(16);
   backing.set(s16le([100, 200, 300]), 4);
   const [plane] = pcmS16leToPlanes(backing.subarray(4, 4 + 6 + 1), 1);
-  assert.deepEqual([...plane!].map((value) => value * 32768), [100, 200, 300]);
+  assert.deepEqual(
+    [...plane!].map((value) => value * 32768),
+    [100, 200, 300],
+  );
 });
 
 test('sameFormat: equal rate and channel count; null never matches', () => {

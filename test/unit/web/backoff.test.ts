@@ -16,12 +16,32 @@ test('stays at 10 s for any number of failures', () => {
 });
 
 test('spreads each delay by ±20 % so viewers of a restarted daemon do not return at once', () => {
-  assert.equal(reconnectDelayMs(0, () => 0), 400);
-  assert.equal(reconnectDelayMs(0, () => 0.999_999), 600);
-  assert.equal(reconnectDelayMs(3, () => 0), 3200);
-  assert.equal(reconnectDelayMs(3, () => 0.999_999), 4800);
-  assert.equal(reconnectDelayMs(10, () => 0), 8000, 'the cap is spread downwards too');
-  assert.equal(reconnectDelayMs(10, () => 0.999_999), 10_000, 'but never above it');
+  assert.equal(
+    reconnectDelayMs(0, () => 0),
+    400,
+  );
+  assert.equal(
+    reconnectDelayMs(0, () => 0.999_999),
+    600,
+  );
+  assert.equal(
+    reconnectDelayMs(3, () => 0),
+    3200,
+  );
+  assert.equal(
+    reconnectDelayMs(3, () => 0.999_999),
+    4800,
+  );
+  assert.equal(
+    reconnectDelayMs(10, () => 0),
+    8000,
+    'the cap is spread downwards too',
+  );
+  assert.equal(
+    reconnectDelayMs(10, () => 0.999_999),
+    10_000,
+    'but never above it',
+  );
 });
 
 test('with Math.random every delay lies within its band', () => {

@@ -1,6 +1,6 @@
-// Type-checks the unit tests of the viewer's pure modules and bundles each into dist/test/unit/web/.
-// Compiled by the root tsc they would land in dist/web/, the site root the daemon serves and
-// build-web.mjs replaces; a bundle carries the module it tests and leaves the site root alone.
+// Type-checks the unit tests of the viewer's pure modules and bundles each into build/test/unit/web/.
+// Compiled by tsc they would drag web/src (DOM code) into the Node build; a bundle carries the module
+// it tests and nothing else.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const testDir = fileURLToPath(new URL('.', import.meta.url));
-const outDir = fileURLToPath(new URL('../../../dist/test/unit/web/', import.meta.url));
+const outDir = fileURLToPath(new URL('../../../build/test/unit/web/', import.meta.url));
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const checked = spawnSync(process.execPath, [tsc, '-p', join(testDir, 'tsconfig.json')], { stdio: 'inherit' });

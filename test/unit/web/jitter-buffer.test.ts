@@ -18,7 +18,9 @@ function render(buffer: JitterBuffer, frames: number, channels = 1): Float32Arra
 
 function assertClose(actual: Float32Array, expected: number[], tolerance = 0.01): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((value, index) => assert.ok(Math.abs(value - expected[index]!) <= tolerance, `sample ${index}: ${value}, expected ${expected[index]}`));
+  actual.forEach((value, index) =>
+    assert.ok(Math.abs(value - expected[index]!) <= tolerance, `sample ${index}: ${value}, expected ${expected[index]}`),
+  );
 }
 
 test('plays silence until targetMs is buffered, then the pushed samples in order', () => {
