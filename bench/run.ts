@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ConfigInput } from '../src/config/schema.js';
 import { AUDIO_CHUNK_MS } from './frames.js';
-import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
+import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
 
@@ -31,6 +31,7 @@ interface BenchOptions {
   height: number;
   audio: boolean;
   only: ServerName[];
+  transport: Transport;
   out: string;
   source: 'test' | 'ffmpeg';
   idleSeconds: number;
@@ -40,6 +41,13 @@ interface BenchOptions {
   /** Folder to keep each server's stdout/stderr in, as <server>.log. */
   serverLogDir: string | undefined;
 }
+
+/** The reference servers per transport. */
+const REFERENCE_SCRIPTS: Record<Transport, Record<Exclude<ServerName, 'wscam'>, string>> = {
+  ws: { floor: 'floor-server.js', baseline: 'baseline-server.js' },
+  mjpeg: { floor: 'floor-mjpeg-server.js', baseline: 'baseline-mjpeg-server.js' },
+};
+const TRANSPORT_PATHS: Record<Transport, string> = { ws: '/ws', mjpeg: '/stream.mjpg' };
 
 const PROFILES = {
   default: { clients: 100, stalled: 20, fps: 30, size: '1280x720', audio: false },
@@ -84,6 +92,7 @@ function parseOptions(argv: string[]): BenchOptions {
       size: { type: 'string' },
       out: { type: 'string' },
       only: { type: 'string', default: SERVER_NAMES.join(',') },
+      transport: { type: 'string', default: 'ws' },
       source: { type: 'string', default: 'test' },
       idle: { type: 'string', default: '2' },
       'cpu-prof': { type: 'string' },
@@ -95,7 +104,7 @@ function parseOptions(argv: string[]): BenchOptions {
   if (values.help) {
     process.stdout.write(
       'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
-        '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--out FILE] [--source test|ffmpeg]\n' +
+        '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--transport ws|mjpeg] [--out FILE] [--source test|ffmpeg]\n' +
         '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR]\n',
     );
     process.exit(0);
@@ -113,6 +122,8 @@ function parseOptions(argv: string[]): BenchOptions {
   const only = values.only.split(',').map((name) => name.trim()) as ServerName[];
   for (const name of only) if (!SERVER_NAMES.includes(name)) throw new Error(`--only: unknown server "${name}"`);
   if (values.source !== 'test' && values.source !== 'ffmpeg') throw new Error('--source: test or ffmpeg');
+  if (values.transport !== 'ws' && values.transport !== 'mjpeg') throw new Error('--transport: ws or mjpeg');
+  if (values.transport === 'mjpeg' && profile.audio) throw new Error('--transport mjpeg carries no audio: use the default profile');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     profile: profileName,
@@ -125,6 +136,7 @@ function parseOptions(argv: string[]): BenchOptions {
     height: Number(size[2]),
     audio: profile.audio,
     only,
+    transport: values.transport,
     out: values.out ? resolve(values.out) : join(RESULTS_DIR, `${stamp}-${profileName}.json`),
     source: values.source,
     idleSeconds: integer('idle', values.idle, 2, 0),
@@ -234,7 +246,7 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
     writeFileSync(configPath, JSON.stringify(config));
     return [...nodeArgs, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   }
-  const script = join(BENCH_DIR, name === 'floor' ? 'floor-server.js' : 'baseline-server.js');
+  const script = join(BENCH_DIR, REFERENCE_SCRIPTS[options.transport][name]);
   return [...nodeArgs, script, '--host', '127.0.0.1', '--port', String(port), '--size', size, '--fps', String(options.fps), ...(options.audio ? ['--audio'] : [])];
 }
 
@@ -346,6 +358,21 @@ interface ServerResult {
   bytesPerSecond?: number;
   latencyMs?: { video: { p50: number; p99: number; max: number }; audio: { p50: number; p99: number; max: number } | null };
   viewers?: Omit<ViewerResult, 'ev' | 'videoFps' | 'audioPerSecond'>;
+  /** The daemon's own event-loop delay over the window, from its /metrics (references: not measured). */
+  loopDelayMs?: { p99: number; max: number } | null;
+}
+
+/** Reads the daemon's event-loop delay gauge from /metrics; each scrape resets it, so one scrape starts the window. */
+async function scrapeLoopDelay(port: number): Promise<{ p99: number; max: number } | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const quantile = (q: string) => Number(new RegExp(`^wscam_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const p99 = quantile('0.99');
+    const max = quantile('1');
+    return Number.isFinite(p99) && Number.isFinite(max) ? { p99: p99 * 1000, max: max * 1000 } : null;
+  } catch {
+    return null;
+  }
 }
 
 async function measure(name: ServerName, options: BenchOptions): Promise<ServerResult> {
@@ -365,7 +392,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
 
     viewers = new ViewersProcess();
     const connected = await viewers.request(
-      { cmd: 'connect', host: '127.0.0.1', port: server.port, path: '/ws', fast: options.clients, stalled: options.stalled },
+      { cmd: 'connect', transport: options.transport, host: '127.0.0.1', port: server.port, path: TRANSPORT_PATHS[options.transport], fast: options.clients, stalled: options.stalled },
       'connected',
       READY_TIMEOUT_MS,
     );
@@ -395,6 +422,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const cpuStart = cpu();
     const wallStart = performance.now();
     await viewers.request({ cmd: 'start' }, 'started');
+    if (name === 'wscam') await scrapeLoopDelay(server.port);
     const rssStart = rssBytes(pid) ?? 0;
     let rssPeak = rssStart;
     const rssTimeline: Array<[number, number]> = [[0, Math.round(rssStart / 1024)]];
@@ -409,6 +437,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     }
     const result = await viewers.request({ cmd: 'stop' }, 'result');
     const cpuEnd = cpu();
+    const loopDelayMs = name === 'wscam' ? await scrapeLoopDelay(server.port) : null;
     const wallSeconds = (performance.now() - wallStart) / 1000;
     const viewersCpuEnd = cpuSeconds(viewersPid) ?? viewersCpuStart;
     const timesEnd = cpuTimes(pid);
@@ -463,6 +492,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
         audio: options.audio ? toMs(result.audioLatencyUs) : null,
       },
       viewers: viewerFigures,
+      loopDelayMs,
     };
   } catch (error) {
     return { server: name, error: (error as Error).message };
@@ -552,6 +582,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
       : []),
     ['server CPU s per wall s (user + sys)', (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`],
     ['  main thread / other threads s/s', (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`],
+    ['event-loop delay p99 / max ms', (r) => (r.loopDelayMs ? `${r.loopDelayMs.p99.toFixed(2)} / ${r.loopDelayMs.max.toFixed(1)}` : 'n/a')],
     ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
     ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
     ['idle CPU after viewers left s/s', (r) => r.idleCpuPerSecond!.toFixed(4)],
@@ -574,7 +605,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
   out.push(
     `wscam bench: profile ${options.profile}, ${options.clients} fast + ${options.stalled} stalled viewers, ` +
       `${options.width}x${options.height}@${options.fps}${options.audio ? ' + PCM 20 ms' : ''}, ` +
-      `${options.seconds} s after ${options.warmup} s warm-up, wscam source ${options.source}`,
+      `${options.seconds} s after ${options.warmup} s warm-up, transport ${options.transport}, wscam source ${options.source}`,
     '',
     line(header),
     ...body.map(line),

@@ -1,0 +1,40 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MJPEG_BOUNDARY, SharedChunk } from '../src/hub/shared-chunk.js';
+import { renderTestFrames, logListening, parseReferenceArgs, ReplaySource } from './frames.js';
+
+/**
+ * The MJPEG baseline: what tutorials do. A node:http server that `res.write`s every part to every
+ * response with no backpressure handling, so a stalled viewer's queue grows without bound.
+ */
+
+const options = parseReferenceArgs(process.argv.slice(2));
+const frames = await renderTestFrames(options.width, options.height, options.fps);
+const responses = new Set<ServerResponse>();
+
+const http = createServer((_req, res) => {
+  res.writeHead(200, { 'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`, 'Cache-Control': 'no-store', Connection: 'close' });
+  res.socket?.setNoDelay(true);
+  responses.add(res);
+  res.once('close', () => responses.delete(res));
+});
+
+const source = new ReplaySource(frames, options.fps, false, (chunk) => {
+  const part = new SharedChunk(chunk.kind, chunk.sequence, chunk.captureTimeUs, chunk.payload).mjpegPart();
+  for (const res of responses) res.write(part);
+});
+
+http.listen(options.port, options.host, () => {
+  const address = http.address() as AddressInfo;
+  source.start();
+  logListening(options.host, address.port);
+});
+
+const stop = () => {
+  source.stop();
+  for (const res of responses) res.destroy();
+  http.close();
+  setImmediate(() => process.exit(0));
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
