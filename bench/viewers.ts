@@ -91,7 +91,8 @@ class RawViewer {
     this.socket.on('error', (error) => this.settle(error));
     this.socket.on('close', () => {
       this.closed = true;
-      if (!this.onOpen && measuring) noteError(`${this.stalled ? 'stalled' : 'fast'} viewer's connection closed while measuring`);
+      // The daemon ends a viewer stuck over its send limit: expected for stalled ones.
+      if (!this.onOpen && measuring && !this.stalled) noteError(`${this.stalled ? 'stalled' : 'fast'} viewer's connection closed while measuring`);
       this.settle(new Error('closed during handshake'));
     });
     this.timer = setTimeout(() => {
@@ -348,7 +349,8 @@ class MjpegViewer {
     this.socket.on('error', (error) => this.settle(error));
     this.socket.on('close', () => {
       this.closed = true;
-      if (!this.onOpen && measuring) noteError(`${this.stalled ? 'stalled' : 'fast'} mjpeg viewer's connection closed while measuring`);
+      // The daemon ends a viewer stuck over its send limit: expected for stalled ones.
+      if (!this.onOpen && measuring && !this.stalled) noteError(`${this.stalled ? 'stalled' : 'fast'} mjpeg viewer's connection closed while measuring`);
       this.settle(new Error('closed before the response head'));
     });
     this.timer = setTimeout(() => {
