@@ -5,7 +5,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { nowMicros } from '../src/capture/source.js';
 import type { ConfigInput } from '../src/config/schema.js';
+import { ChunkKind, decodeHeader } from '../src/protocol/header.js';
 import { AUDIO_CHUNK_MS } from './frames.js';
 import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
@@ -40,6 +43,8 @@ interface BenchOptions {
   nodeArgs: string[];
   /** Folder to keep each server's stdout/stderr in, as <server>.log. */
   serverLogDir: string | undefined;
+  /** Measure connect → first live frame after capture idled, instead of the fan-out. */
+  firstFrame: boolean;
 }
 
 /** The reference servers per transport. */
@@ -61,7 +66,15 @@ const TARGETS = {
   cpuPerMessageVsFloor: { default: 1.1, audio: 1.25 },
   rssGrowthBytes: 5 * 1024 * 1024,
   rssPeakOverFloorBytes: 15 * 1024 * 1024,
+  firstFrameMedianMs: 1000,
+  idleCpuPerSecond: 0.01,
 };
+
+/** --first-frame: tries, and how long one may take before it counts as failed. */
+const FIRST_FRAME_TRIES = 10;
+const FIRST_FRAME_TRY_TIMEOUT_MS = 15_000;
+/** The daemon's video.idleSeconds in every profile: capture stops this long after the last viewer. */
+const DAEMON_IDLE_SECONDS = 1;
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -98,6 +111,7 @@ function parseOptions(argv: string[]): BenchOptions {
       'cpu-prof': { type: 'string' },
       'node-args': { type: 'string' },
       'server-log': { type: 'string' },
+      'first-frame': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -105,7 +119,7 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write(
       'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
         '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--transport ws|mjpeg] [--out FILE] [--source test|ffmpeg]\n' +
-        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR]\n',
+        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR] [--first-frame]\n',
     );
     process.exit(0);
   }
@@ -143,6 +157,7 @@ function parseOptions(argv: string[]): BenchOptions {
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
     nodeArgs: values['node-args'] ? values['node-args'].split(/\s+/).filter(Boolean) : [],
     serverLogDir: values['server-log'] ? resolve(values['server-log']) : undefined,
+    firstFrame: values['first-frame'],
   };
 }
 
@@ -233,9 +248,9 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
               height: options.height,
               fps: options.fps,
               quality: 80,
-              idleSeconds: 1,
+              idleSeconds: DAEMON_IDLE_SECONDS,
             }
-          : { source: 'test', width: options.width, height: options.height, fps: options.fps, quality: 80, idleSeconds: 1 },
+          : { source: 'test', width: options.width, height: options.height, fps: options.fps, quality: 80, idleSeconds: DAEMON_IDLE_SECONDS },
       audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
       // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
       clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
@@ -503,6 +518,87 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
   }
 }
 
+interface FirstFrameResult {
+  /** Connect → first video frame captured after the connect, ms, one per try. */
+  triesMs: number[];
+  medianMs: number;
+  maxMs: number;
+  loadAverage: { before: number; after: number };
+}
+
+async function captureIdle(port: number): Promise<boolean> {
+  try {
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).json()) as { capture?: string };
+    return health.capture === 'idle';
+  } catch {
+    return false;
+  }
+}
+
+/** One viewer connects to an idle daemon; resolves with the ms until a frame captured after the connect arrived. */
+function timeToLiveFrame(port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const startUs = nowMicros();
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const timer = setTimeout(() => finish(new Error('no live frame')), FIRST_FRAME_TRY_TIMEOUT_MS);
+    const finish = (outcome: number | Error) => {
+      clearTimeout(timer);
+      ws.terminate();
+      if (typeof outcome === 'number') done(outcome);
+      else fail(outcome);
+    };
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      const decoded = decodeHeader(data as Buffer);
+      // A frame kept from an earlier capture run is not live.
+      if (decoded.ok && decoded.header.kind === ChunkKind.Jpeg && decoded.header.captureTimeUs >= startUs) {
+        finish((nowMicros() - startUs) / 1000);
+      }
+    });
+    ws.on('error', (error) => finish(error));
+  });
+}
+
+/** --first-frame: the ffmpeg-fed daemon; per try wait until capture idles, connect, time the first live frame. */
+async function measureFirstFrame(options: BenchOptions): Promise<FirstFrameResult> {
+  const workDir = mkdtempSync(join(tmpdir(), 'wscam-bench-first-frame-'));
+  let server: StartedServer | undefined;
+  try {
+    server = await startServer('wscam', options, workDir);
+    const loadBefore = loadavg()[0]!;
+    const triesMs: number[] = [];
+    for (let attempt = 0; attempt < FIRST_FRAME_TRIES; attempt += 1) {
+      const idleDeadline = Date.now() + FIRST_FRAME_TRY_TIMEOUT_MS;
+      while (!(await captureIdle(server.port))) {
+        if (Date.now() > idleDeadline) throw new Error('capture did not idle');
+        await sleep(100);
+      }
+      triesMs.push(await timeToLiveFrame(server.port));
+      progress(`first frame ${attempt + 1}/${FIRST_FRAME_TRIES}: ${triesMs.at(-1)!.toFixed(0)} ms`);
+    }
+    return { triesMs, medianMs: median(triesMs), maxMs: Math.max(...triesMs), loadAverage: { before: loadBefore, after: loadavg()[0]! } };
+  } finally {
+    if (server) await stopChild(server.child, 6000);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function printFirstFrame(result: FirstFrameResult, options: BenchOptions): void {
+  const met = result.medianMs <= TARGETS.firstFrameMedianMs;
+  process.stdout.write(
+    [
+      `wscam bench: first live frame after idle, ${FIRST_FRAME_TRIES} tries, ffmpeg source ${options.width}x${options.height}@${options.fps}, idleSeconds ${DAEMON_IDLE_SECONDS}`,
+      `  tries ms: ${result.triesMs.map((ms) => ms.toFixed(0)).join(', ')}`,
+      `  median / max ms: ${result.medianMs.toFixed(0)} / ${result.maxMs.toFixed(0)}`,
+      `  machine load avg before / after: ${result.loadAverage.before.toFixed(2)} / ${result.loadAverage.after.toFixed(2)}`,
+      '',
+      'targets (wscam):',
+      `  ${met ? 'MET ' : 'MISS'}  first live frame after idle ≤ ${TARGETS.firstFrameMedianMs} ms median (ffmpeg source): ${result.medianMs.toFixed(0)} ms`,
+      '',
+    ].join('\n'),
+  );
+}
+
 function toMs(figures: { p50: number; p99: number; max: number }): { p50: number; p99: number; max: number } {
   return { p50: figures.p50 / 1000, p99: figures.p99 / 1000, max: figures.max / 1000 };
 }
@@ -550,6 +646,11 @@ function compare(results: Partial<Record<ServerName, ServerResult>>, options: Be
       target: `RSS end (after GC) − start ≤ 5 MB${options.stalled > 0 ? ` (with ${options.stalled} stalled)` : ' (no stalled viewers!)'}`,
       value: `${mb(wscam.rss!.growthBytes)} MB`,
       met: wscam.rss!.growthBytes <= TARGETS.rssGrowthBytes,
+    });
+    targets.push({
+      target: `idle CPU < ${TARGETS.idleCpuPerSecond * 100}% (after every viewer left)`,
+      value: `${(wscam.idleCpuPerSecond! * 100).toFixed(2)}%`,
+      met: wscam.idleCpuPerSecond! < TARGETS.idleCpuPerSecond,
     });
     targets.push({
       target: 'RSS peak ≤ floor peak + 15 MB',
@@ -640,6 +741,12 @@ function killAll(): void {
   for (const cleanup of cleanups) cleanup();
 }
 
+function writeJson(options: BenchOptions, figures: object): void {
+  mkdirSync(join(options.out, '..'), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, ...figures }, null, 2)}\n`);
+  process.stdout.write(`\nJSON: ${options.out}\n`);
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   process.on('exit', killAll);
@@ -651,6 +758,12 @@ async function main(): Promise<number> {
     });
   }
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
+  if (options.firstFrame) {
+    const firstFrame = await measureFirstFrame({ ...options, source: 'ffmpeg' });
+    printFirstFrame(firstFrame, options);
+    writeJson(options, { firstFrame });
+    return 0;
+  }
   const results: Partial<Record<ServerName, ServerResult>> = {};
   for (const name of options.only) {
     results[name] = await measure(name, options);
@@ -658,12 +771,7 @@ async function main(): Promise<number> {
   }
   const comparison = compare(results, options);
   printTable(results, comparison, options);
-  mkdirSync(join(options.out, '..'), { recursive: true });
-  writeFileSync(
-    options.out,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, results, ...comparison }, null, 2)}\n`,
-  );
-  process.stdout.write(`\nJSON: ${options.out}\n`);
+  writeJson(options, { results, ...comparison });
   return Object.values(results).some((result) => result.error) ? 1 : 0;
 }
 
