@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -9,7 +9,8 @@ import { WebSocket } from 'ws';
 import { nowMicros } from '../src/capture/source.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { ChunkKind, decodeHeader } from '../src/protocol/header.js';
-import { AUDIO_CHUNK_MS } from './frames.js';
+import { AUDIO_CHUNK_MS, helloMessage, renderTestFrames } from './frames.js';
+import { sweepChartSvg, type SweepPoint } from './sweep-chart.js';
 import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
@@ -20,8 +21,10 @@ import { median } from './stats.js';
  * What it measures and the targets: docs/benchmark.md.
  */
 
-type ServerName = 'wscam' | 'floor' | 'baseline';
-const SERVER_NAMES: ServerName[] = ['wscam', 'floor', 'baseline'];
+type ServerName = 'wscam' | 'floor' | 'baseline' | 'cfloor';
+const SERVER_NAMES: ServerName[] = ['wscam', 'floor', 'baseline', 'cfloor'];
+/** Run unless --only says otherwise; the C floor (WebSocket video only) joins where it applies. */
+const DEFAULT_SERVERS: ServerName[] = ['wscam', 'floor', 'baseline'];
 
 interface BenchOptions {
   profile: 'default' | 'audio';
@@ -45,10 +48,15 @@ interface BenchOptions {
   serverLogDir: string | undefined;
   /** Measure connect → first live frame after capture idled, instead of the fan-out. */
   firstFrame: boolean;
+  /** Run the fan-out at each of SWEEP_VIEWERS (no stalled viewers) and write an SVG chart here. */
+  sweepChart: string | undefined;
 }
 
+/** --sweep: fast viewers per point. */
+const SWEEP_VIEWERS = [1, 5, 20, 50, 100, 200];
+
 /** The reference servers per transport. */
-const REFERENCE_SCRIPTS: Record<Transport, Record<Exclude<ServerName, 'wscam'>, string>> = {
+const REFERENCE_SCRIPTS: Record<Transport, Record<'floor' | 'baseline', string>> = {
   ws: { floor: 'floor-server.js', baseline: 'baseline-server.js' },
   mjpeg: { floor: 'floor-mjpeg-server.js', baseline: 'baseline-mjpeg-server.js' },
 };
@@ -104,7 +112,7 @@ function parseOptions(argv: string[]): BenchOptions {
       fps: { type: 'string' },
       size: { type: 'string' },
       out: { type: 'string' },
-      only: { type: 'string', default: SERVER_NAMES.join(',') },
+      only: { type: 'string' },
       transport: { type: 'string', default: 'ws' },
       source: { type: 'string', default: 'test' },
       idle: { type: 'string', default: '2' },
@@ -112,14 +120,17 @@ function parseOptions(argv: string[]): BenchOptions {
       'node-args': { type: 'string' },
       'server-log': { type: 'string' },
       'first-frame': { type: 'boolean', default: false },
+      sweep: { type: 'boolean', default: false },
+      chart: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
       'usage: node dist/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
-        '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--transport ws|mjpeg] [--out FILE] [--source test|ffmpeg]\n' +
-        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR] [--first-frame]\n',
+        '       [--fps N] [--size WxH] [--only wscam,floor,baseline,cfloor] [--transport ws|mjpeg] [--out FILE] [--source test|ffmpeg]\n' +
+        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR] [--first-frame]\n' +
+        '       [--sweep [--chart FILE.svg]]\n',
     );
     process.exit(0);
   }
@@ -133,8 +144,10 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   const size = /^(\d+)x(\d+)$/.exec(values.size ?? profile.size);
   if (!size) throw new Error('--size: WxH, e.g. 1280x720');
-  const only = values.only.split(',').map((name) => name.trim()) as ServerName[];
+  const cFloorApplies = values.transport !== 'mjpeg' && !profile.audio;
+  const only = (values.only?.split(',').map((name) => name.trim()) ?? [...DEFAULT_SERVERS, ...(cFloorApplies ? ['cfloor'] : [])]) as ServerName[];
   for (const name of only) if (!SERVER_NAMES.includes(name)) throw new Error(`--only: unknown server "${name}"`);
+  if (only.includes('cfloor') && !cFloorApplies) throw new Error('--only cfloor: the C floor serves WebSocket video only');
   if (values.source !== 'test' && values.source !== 'ffmpeg') throw new Error('--source: test or ffmpeg');
   if (values.transport !== 'ws' && values.transport !== 'mjpeg') throw new Error('--transport: ws or mjpeg');
   if (values.transport === 'mjpeg' && profile.audio) throw new Error('--transport mjpeg carries no audio: use the default profile');
@@ -158,6 +171,7 @@ function parseOptions(argv: string[]): BenchOptions {
     nodeArgs: values['node-args'] ? values['node-args'].split(/\s+/).filter(Boolean) : [],
     serverLogDir: values['server-log'] ? resolve(values['server-log']) : undefined,
     firstFrame: values['first-frame'],
+    sweepChart: values.sweep ? resolve(values.chart ?? join(RESULTS_DIR, `${stamp}-sweep.svg`)) : undefined,
   };
 }
 
@@ -229,7 +243,27 @@ interface StartedServer {
   sourceReady: () => boolean;
 }
 
-function serverCommand(name: ServerName, options: BenchOptions, port: number, workDir: string): string[] {
+const C_FLOOR_SOURCE = fileURLToPath(new URL('../../bench/c-floor/floor.c', import.meta.url));
+
+/** Builds the C floor with the system compiler and writes the test loop it replays; returns its argv. */
+async function prepareCFloor(options: BenchOptions, port: number, workDir: string): Promise<string[]> {
+  const binary = join(workDir, 'c-floor');
+  const compiler = process.env.CC ?? 'cc';
+  const built = spawnSync(compiler, ['-O2', '-Wall', '-Wno-deprecated-declarations', '-o', binary, C_FLOOR_SOURCE, '-lcrypto'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`the C floor needs ${compiler} and libcrypto headers (libssl-dev): ${built.error?.message ?? built.stderr}`);
+  const frames = await renderTestFrames(options.width, options.height, options.fps);
+  const records = frames.flatMap((frame) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(frame.length);
+    return [length, frame];
+  });
+  const framesPath = join(workDir, 'frames.bin');
+  writeFileSync(framesPath, Buffer.concat(records));
+  const hello = JSON.stringify(helloMessage(options.width, options.height, options.fps, false));
+  return [binary, '127.0.0.1', String(port), String(options.fps), framesPath, hello];
+}
+
+function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOptions, port: number, workDir: string): string[] {
   const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href, ...options.nodeArgs];
   if (options.cpuProfDir) {
     // 200 µs sampling: per-frame work is a few µs, the default 1 ms misses most of it.
@@ -268,7 +302,8 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
 /** Starts one server on a free port and waits until it accepts connections. */
 async function startServer(name: ServerName, options: BenchOptions, workDir: string): Promise<StartedServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, serverCommand(name, options, port, workDir), {
+  const [command, ...args] = name === 'cfloor' ? await prepareCFloor(options, port, workDir) : [process.execPath, ...serverCommand(name, options, port, workDir)];
+  const child = spawn(command!, args, {
     env: { ...process.env, STATE_DIRECTORY: join(workDir, 'state') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -608,7 +643,7 @@ function progress(text: string): void {
 }
 
 interface Comparison {
-  ratios: Record<'floor' | 'baseline', { cpuPerMessage: number; p99Latency: number; rssPeak: number } | null>;
+  ratios: Record<'floor' | 'baseline' | 'cfloor', { cpuPerMessage: number; p99Latency: number; rssPeak: number } | null>;
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
 
@@ -658,7 +693,14 @@ function compare(results: Partial<Record<ServerName, ServerResult>>, options: Be
       met: floor ? wscam.rss!.peakBytes <= floor.rss!.peakBytes + TARGETS.rssPeakOverFloorBytes : null,
     });
   }
-  return { ratios: { floor: ratio(floor), baseline: ratio(results.baseline?.error ? undefined : results.baseline) }, targets };
+  return {
+    ratios: {
+      floor: ratio(floor),
+      baseline: ratio(results.baseline?.error ? undefined : results.baseline),
+      cfloor: ratio(results.cfloor?.error ? undefined : results.cfloor),
+    },
+    targets,
+  };
 }
 
 const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
@@ -717,7 +759,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     if (result?.error) out.push(`${name} ERROR: ${result.error}`);
     if (result?.viewers?.errors.length) out.push(`${name} viewers saw: ${result.viewers.errors.join('; ')}`);
   }
-  for (const reference of ['floor', 'baseline'] as const) {
+  for (const reference of ['floor', 'baseline', 'cfloor'] as const) {
     const ratio = comparison.ratios[reference];
     if (ratio) {
       out.push(
@@ -739,6 +781,46 @@ function fmtLatency(figures: { p50: number; p99: number; max: number }): string 
 function killAll(): void {
   for (const child of children) child.kill('SIGKILL');
   for (const cleanup of cleanups) cleanup();
+}
+
+/** --sweep: every server at each viewer count in turn; a table of the two charted figures and the SVG. */
+async function sweep(options: BenchOptions, chartPath: string): Promise<number> {
+  const series: Record<string, SweepPoint[]> = {};
+  const points: Array<{ viewers: number; results: Partial<Record<ServerName, ServerResult>> }> = [];
+  let failed = false;
+  for (const viewers of SWEEP_VIEWERS) {
+    const results: Partial<Record<ServerName, ServerResult>> = {};
+    for (const name of options.only) {
+      progress(`sweep: ${viewers} viewers, ${name}`);
+      const result = await measure(name, { ...options, clients: viewers, stalled: 0 });
+      results[name] = result;
+      if (result.error) {
+        failed = true;
+        progress(`${name}: ERROR ${result.error}`);
+        continue;
+      }
+      (series[name] ??= []).push({ viewers, cpuPerFrameUs: result.cpuPerVideoFrameUs!, p99Ms: result.latencyMs!.video.p99 });
+    }
+    points.push({ viewers, results });
+  }
+  const title = `${options.transport} ${options.width}x${options.height}@${options.fps}, ${options.seconds} s per point, shared 2-core machine, ${new Date().toISOString().slice(0, 10)}`;
+  mkdirSync(join(chartPath, '..'), { recursive: true });
+  writeFileSync(chartPath, sweepChartSvg(title, series, SWEEP_VIEWERS));
+  const lines = [`wscam bench sweep: ${title}`, '', `viewers  ${options.only.map((name) => `${name} µs/frame  p99 ms`.padStart(24)).join('')}`];
+  for (const point of points) {
+    const cells = options.only.map((name) => {
+      const result = point.results[name];
+      if (!result || result.error) return 'ERROR'.padStart(24);
+      return `${result.cpuPerVideoFrameUs!.toFixed(2)}  ${result.latencyMs!.video.p99.toFixed(2)}`.padStart(24);
+    });
+    const wscam = point.results.wscam;
+    const floor = point.results.floor;
+    const ratio = wscam && floor && !wscam.error && !floor.error ? `  wscam/floor ${(wscam.cpuPerVideoFrameUs! / floor.cpuPerVideoFrameUs!).toFixed(3)}×` : '';
+    lines.push(`${String(point.viewers).padStart(7)}  ${cells.join('')}${ratio}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n\nchart: ${chartPath}\n`);
+  writeJson(options, { sweep: points });
+  return failed ? 1 : 0;
 }
 
 function writeJson(options: BenchOptions, figures: object): void {
@@ -764,6 +846,7 @@ async function main(): Promise<number> {
     writeJson(options, { firstFrame });
     return 0;
   }
+  if (options.sweepChart) return sweep(options, options.sweepChart);
   const results: Partial<Record<ServerName, ServerResult>> = {};
   for (const name of options.only) {
     results[name] = await measure(name, options);

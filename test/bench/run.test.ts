@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 const RUN_JS = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const SHORT_RUN = ['--seconds', '2', '--warmup', '0', '--idle', '1', '--clients', '2', '--stalled', '1', '--size', '320x240', '--fps', '15'];
 const RUN_TIMEOUT_MS = 180_000;
+/** The C floor is built at bench time; it joins the WebSocket run where a compiler and libcrypto headers are installed. */
+const HAS_C_COMPILER = spawnSync(process.env.CC ?? 'cc', ['--version']).status === 0;
 
 interface Report {
   results: Record<string, { error?: string; cpuPerMessageUs?: number; videoFps?: { min: number }; rss?: { peakBytes: number }; loopDelayMs?: { p99: number; max: number } | null }>;
@@ -38,8 +40,8 @@ function runBench(args: string[]): Promise<{ stdout: string; report: Report }> {
   });
 }
 
-function assertShape(stdout: string, report: Report): void {
-  for (const name of ['wscam', 'floor', 'baseline']) {
+function assertShape(stdout: string, report: Report, servers: string[]): void {
+  for (const name of servers) {
     const result = report.results[name];
     assert.ok(result, `${name} ran`);
     assert.equal(result.error, undefined, `${name}: ${result.error}`);
@@ -57,11 +59,12 @@ function assertShape(stdout: string, report: Report): void {
 }
 
 test('a short WebSocket bench run reports every server, the ratios and the targets', async () => {
-  const { stdout, report } = await runBench(SHORT_RUN);
-  assertShape(stdout, report);
+  const servers = ['wscam', 'floor', 'baseline', ...(HAS_C_COMPILER ? ['cfloor'] : [])];
+  const { stdout, report } = await runBench([...SHORT_RUN, '--only', servers.join(',')]);
+  assertShape(stdout, report, servers);
 });
 
 test('a short MJPEG bench run reports every server, the ratios and the targets', async () => {
   const { stdout, report } = await runBench([...SHORT_RUN, '--transport', 'mjpeg']);
-  assertShape(stdout, report);
+  assertShape(stdout, report, ['wscam', 'floor', 'baseline']);
 });
