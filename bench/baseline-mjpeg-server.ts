@@ -1,7 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MJPEG_BOUNDARY, SharedChunk } from '../src/hub/shared-chunk.js';
-import { renderTestFrames, logListening, parseReferenceArgs, ReplaySource } from './frames.js';
+import { renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
 
 /**
  * The MJPEG baseline: what tutorials do. A node:http server that `res.write`s every part to every
@@ -24,17 +23,6 @@ const source = new ReplaySource(frames, options.fps, false, (chunk) => {
   for (const res of responses) res.write(part);
 });
 
-http.listen(options.port, options.host, () => {
-  const address = http.address() as AddressInfo;
-  source.start();
-  logListening(options.host, address.port);
-});
-
-const stop = () => {
-  source.stop();
+serveReference(http, options, source, () => {
   for (const res of responses) res.destroy();
-  http.close();
-  setImmediate(() => process.exit(0));
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+});

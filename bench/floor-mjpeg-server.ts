@@ -1,6 +1,6 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { MJPEG_BOUNDARY, SharedChunk } from '../src/hub/shared-chunk.js';
-import { renderTestFrames, logListening, parseReferenceArgs, ReplaySource } from './frames.js';
+import { renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
 
 /**
  * The MJPEG floor: a bare node:net server that answers any request with a multipart head (no
@@ -43,17 +43,6 @@ const source = new ReplaySource(frames, options.fps, false, (chunk) => {
   }
 });
 
-server.listen(options.port, options.host, () => {
-  const address = server.address() as AddressInfo;
-  source.start();
-  logListening(options.host, address.port);
-});
-
-const stop = () => {
-  source.stop();
+serveReference(server, options, source, () => {
   for (const socket of sockets) socket.destroy();
-  server.close();
-  setImmediate(() => process.exit(0));
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+});

@@ -35,7 +35,12 @@ function noteError(message: string): void {
   if (errors.length < 10) errors.push(message);
 }
 
-class RawViewer {
+/**
+ * What every bench viewer shares: the connection, its open/close bookkeeping and the window's
+ * counters. A subclass sends its request and parses what arrives; a stalled viewer stops reading
+ * once `helloSeen` (the WebSocket hello, or the MJPEG response head).
+ */
+abstract class BenchViewer {
   readonly socket: Socket;
   open = false;
   closed = false;
@@ -50,6 +55,70 @@ class RawViewer {
   bytes = 0;
   /** Frames parsed before a stalled viewer stopped reading. */
   framesBeforeStall = 0;
+  private onOpen: ((error?: Error) => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    host: string,
+    port: number,
+    readonly stalled: boolean,
+    onOpen: (error?: Error) => void,
+  ) {
+    this.onOpen = onOpen;
+    this.socket = connect({
+      host,
+      port,
+      onread: {
+        buffer: readBuffer,
+        callback: (nread: number, buffer: Uint8Array) => {
+          if (nread > 0) {
+            if (measuring) this.bytes += nread;
+            this.read(buffer as Buffer, nread);
+          }
+          return !(this.stalled && this.helloSeen);
+        },
+      },
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on('connect', () => this.socket.write(this.request(host, port)));
+    this.socket.on('error', (error) => this.settle(error));
+    this.socket.on('close', () => {
+      this.closed = true;
+      // The daemon ends a viewer stuck over its send limit: expected for stalled ones.
+      if (!this.onOpen && measuring && !this.stalled) noteError("a fast viewer's connection closed while measuring");
+      this.settle(new Error('closed before it opened'));
+    });
+    this.timer = setTimeout(() => {
+      if (!this.onOpen) return;
+      this.settle(new Error('open timeout'));
+      this.socket.destroy();
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  protected abstract request(host: string, port: number): string;
+
+  /** nread > 0 bytes arrived in buffer. */
+  protected abstract read(buffer: Buffer, nread: number): void;
+
+  protected settle(error?: Error): void {
+    const done = this.onOpen;
+    if (!done) return;
+    this.onOpen = undefined;
+    clearTimeout(this.timer);
+    done(error);
+  }
+
+  resetWindow(): void {
+    this.video = 0;
+    this.audio = 0;
+    this.videoGaps = 0;
+    this.audioGaps = 0;
+    this.outOfOrder = 0;
+    this.bytes = 0;
+  }
+}
+
+class RawViewer extends BenchViewer {
   private lastVideo = -1;
   private lastAudio = -1;
   private state = State.Handshake;
@@ -65,60 +134,25 @@ class RawViewer {
   private isMedia = false;
   private control = Buffer.alloc(0);
   private controlLength = 0;
-  private onOpen: ((error?: Error) => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     host: string,
     port: number,
-    path: string,
-    readonly stalled: boolean,
+    private readonly path: string,
+    stalled: boolean,
     onOpen: (error?: Error) => void,
   ) {
-    this.onOpen = onOpen;
-    this.socket = connect({
-      host,
-      port,
-      onread: { buffer: readBuffer, callback: (nread: number, buffer: Uint8Array) => this.onRead(nread, buffer as Buffer) },
-    });
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => {
-      this.socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-    });
-    this.socket.on('error', (error) => this.settle(error));
-    this.socket.on('close', () => {
-      this.closed = true;
-      // The daemon ends a viewer stuck over its send limit: expected for stalled ones.
-      if (!this.onOpen && measuring && !this.stalled) noteError(`${this.stalled ? 'stalled' : 'fast'} viewer's connection closed while measuring`);
-      this.settle(new Error('closed during handshake'));
-    });
-    this.timer = setTimeout(() => {
-      if (!this.onOpen) return;
-      this.settle(new Error('handshake timeout'));
-      this.socket.destroy();
-    }, CONNECT_TIMEOUT_MS);
+    super(host, port, stalled, onOpen);
   }
 
-  private settle(error?: Error): void {
-    const done = this.onOpen;
-    if (!done) return;
-    this.onOpen = undefined;
-    clearTimeout(this.timer);
-    done(error);
+  protected request(host: string, port: number): string {
+    return (
+      `GET ${this.path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+    );
   }
 
-  /** Returns false to stop reading (a stalled viewer after its hello). */
-  private onRead(nread: number, buffer: Buffer): boolean {
-    this.readBytes(nread, buffer);
-    return !(this.stalled && this.helloSeen);
-  }
-
-  private readBytes(nread: number, buffer: Buffer): void {
-    if (nread <= 0) return;
-    if (measuring) this.bytes += nread;
+  protected read(buffer: Buffer, nread: number): void {
     if (this.state === State.Handshake) {
       this.handshake = Buffer.concat([this.handshake, buffer.subarray(0, nread)]);
       const end = this.handshake.indexOf('\r\n\r\n');
@@ -277,14 +311,6 @@ class RawViewer {
     }
   }
 
-  resetWindow(): void {
-    this.video = 0;
-    this.audio = 0;
-    this.videoGaps = 0;
-    this.audioGaps = 0;
-    this.outOfOrder = 0;
-    this.bytes = 0;
-  }
 }
 
 const enum PartState {
@@ -303,19 +329,7 @@ const MAX_PART_HEAD = 1024;
  * X-Timestamp, the capture time in s) and skips the JPEG. MJPEG parts carry no sequence, so gaps
  * are not counted; a capture time not newer than the last one counts as out of order.
  */
-class MjpegViewer {
-  readonly socket: Socket;
-  open = false;
-  closed = false;
-  helloSeen = false;
-  totalVideo = 0;
-  video = 0;
-  readonly audio = 0;
-  readonly videoGaps = 0;
-  readonly audioGaps = 0;
-  outOfOrder = 0;
-  bytes = 0;
-  framesBeforeStall = 0;
+class MjpegViewer extends BenchViewer {
   private lastCaptureUs = -1;
   private state = PartState.ResponseHead;
   private head = Buffer.alloc(0);
@@ -328,49 +342,22 @@ class MjpegViewer {
   private partHeadLength = 0;
   private bodyLeft = 0;
   private captureUs = 0;
-  private onOpen: ((error?: Error) => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
-  constructor(host: string, port: number, path: string, readonly stalled: boolean, onOpen: (error?: Error) => void) {
-    this.onOpen = onOpen;
-    this.socket = connect({
-      host,
-      port,
-      onread: {
-        buffer: readBuffer,
-        callback: (nread: number, buffer: Uint8Array) => {
-          this.read(nread, buffer as Buffer);
-          return !(this.stalled && this.helloSeen);
-        },
-      },
-    });
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
-    this.socket.on('error', (error) => this.settle(error));
-    this.socket.on('close', () => {
-      this.closed = true;
-      // The daemon ends a viewer stuck over its send limit: expected for stalled ones.
-      if (!this.onOpen && measuring && !this.stalled) noteError(`${this.stalled ? 'stalled' : 'fast'} mjpeg viewer's connection closed while measuring`);
-      this.settle(new Error('closed before the response head'));
-    });
-    this.timer = setTimeout(() => {
-      if (!this.onOpen) return;
-      this.settle(new Error('response head timeout'));
-      this.socket.destroy();
-    }, CONNECT_TIMEOUT_MS);
+  constructor(
+    host: string,
+    port: number,
+    private readonly path: string,
+    stalled: boolean,
+    onOpen: (error?: Error) => void,
+  ) {
+    super(host, port, stalled, onOpen);
   }
 
-  private settle(error?: Error): void {
-    const done = this.onOpen;
-    if (!done) return;
-    this.onOpen = undefined;
-    clearTimeout(this.timer);
-    done(error);
+  protected request(host: string, port: number): string {
+    return `GET ${this.path} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`;
   }
 
-  private read(nread: number, buffer: Buffer): void {
-    if (nread <= 0) return;
-    if (measuring) this.bytes += nread;
+  protected read(buffer: Buffer, nread: number): void {
     const arrivedUs = nowMicros();
     if (this.state !== PartState.ResponseHead) {
       this.decode(buffer, 0, nread, arrivedUs);
@@ -496,18 +483,12 @@ class MjpegViewer {
     this.lastCaptureUs = this.captureUs;
   }
 
-  resetWindow(): void {
-    this.video = 0;
-    this.outOfOrder = 0;
-    this.bytes = 0;
-  }
 }
 
-type Viewer = RawViewer | MjpegViewer;
-const viewers: Viewer[] = [];
+const viewers: BenchViewer[] = [];
 let transport: Transport = 'ws';
 
-function openViewer(host: string, port: number, path: string, stalled: boolean): Promise<Viewer> {
+function openViewer(host: string, port: number, path: string, stalled: boolean): Promise<BenchViewer> {
   return new Promise((resolve, reject) => {
     const settle = (error?: Error) => (error ? reject(error) : resolve(viewer));
     const viewer = transport === 'mjpeg' ? new MjpegViewer(host, port, path, stalled, settle) : new RawViewer(host, port, path, stalled, settle);
