@@ -806,12 +806,12 @@ async function sweep(options: BenchOptions, chartPath: string): Promise<number> 
   const title = `${options.transport} ${options.width}x${options.height}@${options.fps}, ${options.seconds} s per point, shared 2-core machine, ${new Date().toISOString().slice(0, 10)}`;
   mkdirSync(join(chartPath, '..'), { recursive: true });
   writeFileSync(chartPath, sweepChartSvg(title, series, SWEEP_VIEWERS));
-  const lines = [`wscam bench sweep: ${title}`, '', `viewers  ${options.only.map((name) => `${name} µs/frame  p99 ms`.padStart(24)).join('')}`];
+  const lines = [`wscam bench sweep: ${title}`, '', `viewers  ${options.only.map((name) => `${name} µs/frame  p99 ms`.padStart(27)).join('')}`];
   for (const point of points) {
     const cells = options.only.map((name) => {
       const result = point.results[name];
-      if (!result || result.error) return 'ERROR'.padStart(24);
-      return `${result.cpuPerVideoFrameUs!.toFixed(2)}  ${result.latencyMs!.video.p99.toFixed(2)}`.padStart(24);
+      if (!result || result.error) return 'ERROR'.padStart(27);
+      return `${result.cpuPerVideoFrameUs!.toFixed(2)}  ${result.latencyMs!.video.p99.toFixed(2)}`.padStart(27);
     });
     const wscam = point.results.wscam;
     const floor = point.results.floor;
