@@ -61,6 +61,7 @@ abstract class BenchViewer {
   constructor(
     host: string,
     port: number,
+    protected readonly path: string,
     readonly stalled: boolean,
     onOpen: (error?: Error) => void,
   ) {
@@ -134,16 +135,6 @@ class RawViewer extends BenchViewer {
   private isMedia = false;
   private control = Buffer.alloc(0);
   private controlLength = 0;
-
-  constructor(
-    host: string,
-    port: number,
-    private readonly path: string,
-    stalled: boolean,
-    onOpen: (error?: Error) => void,
-  ) {
-    super(host, port, stalled, onOpen);
-  }
 
   protected request(host: string, port: number): string {
     return (
@@ -342,16 +333,6 @@ class MjpegViewer extends BenchViewer {
   private partHeadLength = 0;
   private bodyLeft = 0;
   private captureUs = 0;
-
-  constructor(
-    host: string,
-    port: number,
-    private readonly path: string,
-    stalled: boolean,
-    onOpen: (error?: Error) => void,
-  ) {
-    super(host, port, stalled, onOpen);
-  }
 
   protected request(host: string, port: number): string {
     return `GET ${this.path} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`;
