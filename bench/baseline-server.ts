@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { encodeHeader, HEADER_BYTES } from '../src/protocol/header.js';
-import { helloMessage, renderTestFrames, logListening, parseReferenceArgs, ReplaySource } from './frames.js';
+import { helloMessage, renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
 
 /**
  * The baseline: what tutorials do. A plain `ws` server that sends every chunk to every client
@@ -32,17 +31,6 @@ const source = new ReplaySource(frames, options.fps, options.audio, (chunk) => {
   }
 });
 
-http.listen(options.port, options.host, () => {
-  const address = http.address() as AddressInfo;
-  source.start();
-  logListening(options.host, address.port);
-});
-
-const stop = () => {
-  source.stop();
+serveReference(http, options, source, () => {
   for (const client of wss.clients) client.terminate();
-  http.close();
-  setImmediate(() => process.exit(0));
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+});

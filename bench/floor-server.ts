@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { webSocketFrame } from '../src/http/websocket-frame.js';
 import { SharedChunk } from '../src/hub/shared-chunk.js';
 import { AUDIO_BUFFER_BUDGET } from '../src/hub/viewer.js';
 import { ChunkKind } from '../src/protocol/header.js';
-import { helloMessage, renderTestFrames, logListening, parseReferenceArgs, ReplaySource } from './frames.js';
+import { helloMessage, renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
 
 /**
  * The floor: the least CPU Node can spend per delivered frame. A bare node:net server that does
@@ -68,18 +68,6 @@ const source = new ReplaySource(frames, options.fps, options.audio, (chunk) => {
   }
 });
 
-server.listen(options.port, options.host, () => {
-  const address = server.address() as AddressInfo;
-  source.start();
-  logListening(options.host, address.port);
-});
-
-const stop = () => {
-  source.stop();
+serveReference(server, options, source, () => {
   for (const socket of sockets) socket.destroy();
-  server.close();
-  // Exit normally so --cpu-prof can write its profile.
-  setImmediate(() => process.exit(0));
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+});

@@ -1,3 +1,4 @@
+import type { AddressInfo, Server } from 'node:net';
 import { SteadyTicker } from '../src/capture/sources/steady-ticker.js';
 import { testToneSecond } from '../src/capture/sources/synthetic.js';
 import { loopFrameCount, renderTestPattern } from '../src/capture/sources/test-pattern.js';
@@ -115,6 +116,26 @@ export function parseReferenceArgs(argv: string[]): ReferenceServerOptions {
     } else throw new Error(`unknown option ${name}`);
   }
   return options;
+}
+
+/**
+ * A reference server's life: listen, start the replay, log the port as the daemon does; on SIGTERM
+ * or SIGINT stop the replay, end every connection (`endAll`) and exit normally, so --cpu-prof can
+ * write its profile.
+ */
+export function serveReference(server: Server, options: ReferenceServerOptions, source: ReplaySource, endAll: () => void): void {
+  server.listen(options.port, options.host, () => {
+    source.start();
+    logListening(options.host, (server.address() as AddressInfo).port);
+  });
+  const stop = () => {
+    source.stop();
+    endAll();
+    server.close();
+    setImmediate(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 /** The daemon's log line format, so run.ts finds the port the same way for all three servers. */

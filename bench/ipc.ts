@@ -1,7 +1,10 @@
 /** Messages between run.ts and the viewers process (over the fork IPC channel). */
 
+/** How viewers read: binary WebSocket on /ws, or multipart MJPEG over HTTP on /stream.mjpg. */
+export type Transport = 'ws' | 'mjpeg';
+
 export type ViewerCommand =
-  | { cmd: 'connect'; host: string; port: number; path: string; fast: number; stalled: number }
+  | { cmd: 'connect'; transport: Transport; host: string; port: number; path: string; fast: number; stalled: number }
   | { cmd: 'status' }
   | { cmd: 'start' }
   | { cmd: 'stop' }

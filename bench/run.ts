@@ -1,13 +1,17 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { nowMicros } from '../src/capture/source.js';
 import type { ConfigInput } from '../src/config/schema.js';
-import { AUDIO_CHUNK_MS } from './frames.js';
-import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
+import { ChunkKind, decodeHeader } from '../src/protocol/header.js';
+import { AUDIO_CHUNK_MS, helloMessage, renderTestFrames } from './frames.js';
+import { sweepChartSvg, type SweepPoint } from './sweep-chart.js';
+import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
 import { packagePath } from '../src/package-root.js';
@@ -18,8 +22,10 @@ import { packagePath } from '../src/package-root.js';
  * What it measures and the targets: docs/benchmark.md.
  */
 
-type ServerName = 'wscam' | 'floor' | 'baseline';
-const SERVER_NAMES: ServerName[] = ['wscam', 'floor', 'baseline'];
+type ServerName = 'wscam' | 'floor' | 'baseline' | 'cfloor';
+const SERVER_NAMES: ServerName[] = ['wscam', 'floor', 'baseline', 'cfloor'];
+/** Run unless --only says otherwise; the C floor (WebSocket video only) joins where it applies. */
+const DEFAULT_SERVERS: ServerName[] = ['wscam', 'floor', 'baseline'];
 
 interface BenchOptions {
   profile: 'default' | 'audio';
@@ -32,6 +38,7 @@ interface BenchOptions {
   height: number;
   audio: boolean;
   only: ServerName[];
+  transport: Transport;
   out: string;
   source: 'test' | 'ffmpeg';
   idleSeconds: number;
@@ -40,7 +47,21 @@ interface BenchOptions {
   nodeArgs: string[];
   /** Folder to keep each server's stdout/stderr in, as <server>.log. */
   serverLogDir: string | undefined;
+  /** Measure connect → first live frame after capture idled, instead of the fan-out. */
+  firstFrame: boolean;
+  /** Run the fan-out at each of SWEEP_VIEWERS (no stalled viewers) and write an SVG chart here. */
+  sweepChart: string | undefined;
 }
+
+/** --sweep: fast viewers per point. */
+const SWEEP_VIEWERS = [1, 5, 20, 50, 100, 200];
+
+/** The reference servers per transport. */
+const REFERENCE_SCRIPTS: Record<Transport, Record<'floor' | 'baseline', string>> = {
+  ws: { floor: 'floor-server.js', baseline: 'baseline-server.js' },
+  mjpeg: { floor: 'floor-mjpeg-server.js', baseline: 'baseline-mjpeg-server.js' },
+};
+const TRANSPORT_PATHS: Record<Transport, string> = { ws: '/ws', mjpeg: '/stream.mjpg' };
 
 const PROFILES = {
   default: { clients: 100, stalled: 20, fps: 30, size: '1280x720', audio: false },
@@ -54,7 +75,15 @@ const TARGETS = {
   cpuPerMessageVsFloor: { default: 1.1, audio: 1.25 },
   rssGrowthBytes: 5 * 1024 * 1024,
   rssPeakOverFloorBytes: 15 * 1024 * 1024,
+  firstFrameMedianMs: 1000,
+  idleCpuPerSecond: 0.01,
 };
+
+/** --first-frame: tries, and how long one may take before it counts as failed. */
+const FIRST_FRAME_TRIES = 10;
+const FIRST_FRAME_TRY_TIMEOUT_MS = 15_000;
+/** The daemon's video.idleSeconds in every profile: capture stops this long after the last viewer. */
+const DAEMON_IDLE_SECONDS = 1;
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = packagePath('dist', 'main.js');
@@ -84,20 +113,25 @@ function parseOptions(argv: string[]): BenchOptions {
       fps: { type: 'string' },
       size: { type: 'string' },
       out: { type: 'string' },
-      only: { type: 'string', default: SERVER_NAMES.join(',') },
+      only: { type: 'string' },
+      transport: { type: 'string', default: 'ws' },
       source: { type: 'string', default: 'test' },
       idle: { type: 'string', default: '2' },
       'cpu-prof': { type: 'string' },
       'node-args': { type: 'string' },
       'server-log': { type: 'string' },
+      'first-frame': { type: 'boolean', default: false },
+      sweep: { type: 'boolean', default: false },
+      chart: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
       'usage: node build/bench/run.js [--profile default|audio] [--clients N] [--stalled N] [--seconds S] [--warmup S]\n' +
-        '       [--fps N] [--size WxH] [--only wscam,floor,baseline] [--out FILE] [--source test|ffmpeg]\n' +
-        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR]\n',
+        '       [--fps N] [--size WxH] [--only wscam,floor,baseline,cfloor] [--transport ws|mjpeg] [--out FILE] [--source test|ffmpeg]\n' +
+        '       [--idle S] [--cpu-prof DIR] [--node-args=--trace-gc] [--server-log DIR] [--first-frame]\n' +
+        '       [--sweep [--chart FILE.svg]]\n',
     );
     process.exit(0);
   }
@@ -111,9 +145,13 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   const size = /^(\d+)x(\d+)$/.exec(values.size ?? profile.size);
   if (!size) throw new Error('--size: WxH, e.g. 1280x720');
-  const only = values.only.split(',').map((name) => name.trim()) as ServerName[];
+  const cFloorApplies = values.transport !== 'mjpeg' && !profile.audio;
+  const only = (values.only?.split(',').map((name) => name.trim()) ?? [...DEFAULT_SERVERS, ...(cFloorApplies ? ['cfloor'] : [])]) as ServerName[];
   for (const name of only) if (!SERVER_NAMES.includes(name)) throw new Error(`--only: unknown server "${name}"`);
+  if (only.includes('cfloor') && !cFloorApplies) throw new Error('--only cfloor: the C floor serves WebSocket video only');
   if (values.source !== 'test' && values.source !== 'ffmpeg') throw new Error('--source: test or ffmpeg');
+  if (values.transport !== 'ws' && values.transport !== 'mjpeg') throw new Error('--transport: ws or mjpeg');
+  if (values.transport === 'mjpeg' && profile.audio) throw new Error('--transport mjpeg carries no audio: use the default profile');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     profile: profileName,
@@ -126,12 +164,15 @@ function parseOptions(argv: string[]): BenchOptions {
     height: Number(size[2]),
     audio: profile.audio,
     only,
+    transport: values.transport,
     out: values.out ? resolve(values.out) : join(RESULTS_DIR, `${stamp}-${profileName}.json`),
     source: values.source,
     idleSeconds: integer('idle', values.idle, 2, 0),
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
     nodeArgs: values['node-args'] ? values['node-args'].split(/\s+/).filter(Boolean) : [],
     serverLogDir: values['server-log'] ? resolve(values['server-log']) : undefined,
+    firstFrame: values['first-frame'],
+    sweepChart: values.sweep ? resolve(values.chart ?? join(RESULTS_DIR, `${stamp}-sweep.svg`)) : undefined,
   };
 }
 
@@ -203,7 +244,27 @@ interface StartedServer {
   sourceReady: () => boolean;
 }
 
-function serverCommand(name: ServerName, options: BenchOptions, port: number, workDir: string): string[] {
+const C_FLOOR_SOURCE = fileURLToPath(new URL('../../bench/c-floor/floor.c', import.meta.url));
+
+/** Builds the C floor with the system compiler and writes the test loop it replays; returns its argv. */
+async function prepareCFloor(options: BenchOptions, port: number, workDir: string): Promise<string[]> {
+  const binary = join(workDir, 'c-floor');
+  const compiler = process.env.CC ?? 'cc';
+  const built = spawnSync(compiler, ['-O2', '-Wall', '-Wno-deprecated-declarations', '-o', binary, C_FLOOR_SOURCE, '-lcrypto'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`the C floor needs ${compiler} and libcrypto headers (libssl-dev): ${built.error?.message ?? built.stderr}`);
+  const frames = await renderTestFrames(options.width, options.height, options.fps);
+  const records = frames.flatMap((frame) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(frame.length);
+    return [length, frame];
+  });
+  const framesPath = join(workDir, 'frames.bin');
+  writeFileSync(framesPath, Buffer.concat(records));
+  const hello = JSON.stringify(helloMessage(options.width, options.height, options.fps, false));
+  return [binary, '127.0.0.1', String(port), String(options.fps), framesPath, hello];
+}
+
+function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOptions, port: number, workDir: string): string[] {
   const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href, ...options.nodeArgs];
   if (options.cpuProfDir) {
     // 200 µs sampling: per-frame work is a few µs, the default 1 ms misses most of it.
@@ -227,9 +288,9 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
               height: options.height,
               fps: options.fps,
               quality: 80,
-              idleSeconds: 1,
+              idleSeconds: DAEMON_IDLE_SECONDS,
             }
-          : { source: 'test', width: options.width, height: options.height, fps: options.fps, quality: 80, idleSeconds: 1 },
+          : { source: 'test', width: options.width, height: options.height, fps: options.fps, quality: 80, idleSeconds: DAEMON_IDLE_SECONDS },
       audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
       // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
       clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
@@ -240,26 +301,15 @@ function serverCommand(name: ServerName, options: BenchOptions, port: number, wo
     writeFileSync(configPath, JSON.stringify(config));
     return [...nodeArgs, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   }
-  const script = join(BENCH_DIR, name === 'floor' ? 'floor-server.js' : 'baseline-server.js');
-  return [
-    ...nodeArgs,
-    script,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--size',
-    size,
-    '--fps',
-    String(options.fps),
-    ...(options.audio ? ['--audio'] : []),
-  ];
+  const script = join(BENCH_DIR, REFERENCE_SCRIPTS[options.transport][name]);
+  return [...nodeArgs, script, '--host', '127.0.0.1', '--port', String(port), '--size', size, '--fps', String(options.fps), ...(options.audio ? ['--audio'] : [])];
 }
 
 /** Starts one server on a free port and waits until it accepts connections. */
 async function startServer(name: ServerName, options: BenchOptions, workDir: string): Promise<StartedServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, serverCommand(name, options, port, workDir), {
+  const [command, ...args] = name === 'cfloor' ? await prepareCFloor(options, port, workDir) : [process.execPath, ...serverCommand(name, options, port, workDir)];
+  const child = spawn(command!, args, {
     env: { ...process.env, STATE_DIRECTORY: join(workDir, 'state') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -368,6 +418,21 @@ interface ServerResult {
   bytesPerSecond?: number;
   latencyMs?: { video: { p50: number; p99: number; max: number }; audio: { p50: number; p99: number; max: number } | null };
   viewers?: Omit<ViewerResult, 'ev' | 'videoFps' | 'audioPerSecond'>;
+  /** The daemon's own event-loop delay over the window, from its /metrics (references: not measured). */
+  loopDelayMs?: { p99: number; max: number } | null;
+}
+
+/** Reads the daemon's event-loop delay gauge from /metrics; each scrape resets it, so one scrape starts the window. */
+async function scrapeLoopDelay(port: number): Promise<{ p99: number; max: number } | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const quantile = (q: string) => Number(new RegExp(`^wscam_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const p99 = quantile('0.99');
+    const max = quantile('1');
+    return Number.isFinite(p99) && Number.isFinite(max) ? { p99: p99 * 1000, max: max * 1000 } : null;
+  } catch {
+    return null;
+  }
 }
 
 async function measure(name: ServerName, options: BenchOptions): Promise<ServerResult> {
@@ -387,7 +452,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
 
     viewers = new ViewersProcess();
     const connected = await viewers.request(
-      { cmd: 'connect', host: '127.0.0.1', port: server.port, path: '/ws', fast: options.clients, stalled: options.stalled },
+      { cmd: 'connect', transport: options.transport, host: '127.0.0.1', port: server.port, path: TRANSPORT_PATHS[options.transport], fast: options.clients, stalled: options.stalled },
       'connected',
       READY_TIMEOUT_MS,
     );
@@ -417,6 +482,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const cpuStart = cpu();
     const wallStart = performance.now();
     await viewers.request({ cmd: 'start' }, 'started');
+    if (name === 'wscam') await scrapeLoopDelay(server.port);
     const rssStart = rssBytes(pid) ?? 0;
     let rssPeak = rssStart;
     const rssTimeline: Array<[number, number]> = [[0, Math.round(rssStart / 1024)]];
@@ -431,6 +497,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     }
     const result = await viewers.request({ cmd: 'stop' }, 'result');
     const cpuEnd = cpu();
+    const loopDelayMs = name === 'wscam' ? await scrapeLoopDelay(server.port) : null;
     const wallSeconds = (performance.now() - wallStart) / 1000;
     const viewersCpuEnd = cpuSeconds(viewersPid) ?? viewersCpuStart;
     const timesEnd = cpuTimes(pid);
@@ -485,6 +552,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
         audio: options.audio ? toMs(result.audioLatencyUs) : null,
       },
       viewers: viewerFigures,
+      loopDelayMs,
     };
   } catch (error) {
     return { server: name, error: (error as Error).message };
@@ -493,6 +561,87 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     if (server) await stopChild(server.child, 6000);
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+interface FirstFrameResult {
+  /** Connect → first video frame captured after the connect, ms, one per try. */
+  triesMs: number[];
+  medianMs: number;
+  maxMs: number;
+  loadAverage: { before: number; after: number };
+}
+
+async function captureIdle(port: number): Promise<boolean> {
+  try {
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).json()) as { capture?: string };
+    return health.capture === 'idle';
+  } catch {
+    return false;
+  }
+}
+
+/** One viewer connects to an idle daemon; resolves with the ms until a frame captured after the connect arrived. */
+function timeToLiveFrame(port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const startUs = nowMicros();
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const timer = setTimeout(() => finish(new Error('no live frame')), FIRST_FRAME_TRY_TIMEOUT_MS);
+    const finish = (outcome: number | Error) => {
+      clearTimeout(timer);
+      ws.terminate();
+      if (typeof outcome === 'number') done(outcome);
+      else fail(outcome);
+    };
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      const decoded = decodeHeader(data as Buffer);
+      // A frame kept from an earlier capture run is not live.
+      if (decoded.ok && decoded.header.kind === ChunkKind.Jpeg && decoded.header.captureTimeUs >= startUs) {
+        finish((nowMicros() - startUs) / 1000);
+      }
+    });
+    ws.on('error', (error) => finish(error));
+  });
+}
+
+/** --first-frame: the ffmpeg-fed daemon; per try wait until capture idles, connect, time the first live frame. */
+async function measureFirstFrame(options: BenchOptions): Promise<FirstFrameResult> {
+  const workDir = mkdtempSync(join(tmpdir(), 'wscam-bench-first-frame-'));
+  let server: StartedServer | undefined;
+  try {
+    server = await startServer('wscam', options, workDir);
+    const loadBefore = loadavg()[0]!;
+    const triesMs: number[] = [];
+    for (let attempt = 0; attempt < FIRST_FRAME_TRIES; attempt += 1) {
+      const idleDeadline = Date.now() + FIRST_FRAME_TRY_TIMEOUT_MS;
+      while (!(await captureIdle(server.port))) {
+        if (Date.now() > idleDeadline) throw new Error('capture did not idle');
+        await sleep(100);
+      }
+      triesMs.push(await timeToLiveFrame(server.port));
+      progress(`first frame ${attempt + 1}/${FIRST_FRAME_TRIES}: ${triesMs.at(-1)!.toFixed(0)} ms`);
+    }
+    return { triesMs, medianMs: median(triesMs), maxMs: Math.max(...triesMs), loadAverage: { before: loadBefore, after: loadavg()[0]! } };
+  } finally {
+    if (server) await stopChild(server.child, 6000);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function printFirstFrame(result: FirstFrameResult, options: BenchOptions): void {
+  const met = result.medianMs <= TARGETS.firstFrameMedianMs;
+  process.stdout.write(
+    [
+      `wscam bench: first live frame after idle, ${FIRST_FRAME_TRIES} tries, ffmpeg source ${options.width}x${options.height}@${options.fps}, idleSeconds ${DAEMON_IDLE_SECONDS}`,
+      `  tries ms: ${result.triesMs.map((ms) => ms.toFixed(0)).join(', ')}`,
+      `  median / max ms: ${result.medianMs.toFixed(0)} / ${result.maxMs.toFixed(0)}`,
+      `  machine load avg before / after: ${result.loadAverage.before.toFixed(2)} / ${result.loadAverage.after.toFixed(2)}`,
+      '',
+      'targets (wscam):',
+      `  ${met ? 'MET ' : 'MISS'}  first live frame after idle ≤ ${TARGETS.firstFrameMedianMs} ms median (ffmpeg source): ${result.medianMs.toFixed(0)} ms`,
+      '',
+    ].join('\n'),
+  );
 }
 
 function toMs(figures: { p50: number; p99: number; max: number }): { p50: number; p99: number; max: number } {
@@ -504,7 +653,7 @@ function progress(text: string): void {
 }
 
 interface Comparison {
-  ratios: Record<'floor' | 'baseline', { cpuPerMessage: number; p99Latency: number; rssPeak: number } | null>;
+  ratios: Record<'floor' | 'baseline' | 'cfloor', { cpuPerMessage: number; p99Latency: number; rssPeak: number } | null>;
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
 
@@ -544,12 +693,24 @@ function compare(results: Partial<Record<ServerName, ServerResult>>, options: Be
       met: wscam.rss!.growthBytes <= TARGETS.rssGrowthBytes,
     });
     targets.push({
+      target: `idle CPU < ${TARGETS.idleCpuPerSecond * 100}% (after every viewer left)`,
+      value: `${(wscam.idleCpuPerSecond! * 100).toFixed(2)}%`,
+      met: wscam.idleCpuPerSecond! < TARGETS.idleCpuPerSecond,
+    });
+    targets.push({
       target: 'RSS peak ≤ floor peak + 15 MB',
       value: floor ? `${mb(wscam.rss!.peakBytes)} MB vs floor ${mb(floor.rss!.peakBytes)} MB` : 'no floor run',
       met: floor ? wscam.rss!.peakBytes <= floor.rss!.peakBytes + TARGETS.rssPeakOverFloorBytes : null,
     });
   }
-  return { ratios: { floor: ratio(floor), baseline: ratio(results.baseline?.error ? undefined : results.baseline) }, targets };
+  return {
+    ratios: {
+      floor: ratio(floor),
+      baseline: ratio(results.baseline?.error ? undefined : results.baseline),
+      cfloor: ratio(results.cfloor?.error ? undefined : results.cfloor),
+    },
+    targets,
+  };
 }
 
 const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
@@ -580,14 +741,9 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
           [string, (result: ServerResult) => string]
         >)
       : []),
-    [
-      'server CPU s per wall s (user + sys)',
-      (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`,
-    ],
-    [
-      '  main thread / other threads s/s',
-      (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`,
-    ],
+    ['server CPU s per wall s (user + sys)', (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`],
+    ['  main thread / other threads s/s', (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`],
+    ['event-loop delay p99 / max ms', (r) => (r.loopDelayMs ? `${r.loopDelayMs.p99.toFixed(2)} / ${r.loopDelayMs.max.toFixed(1)}` : 'n/a')],
     ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
     ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
     ['idle CPU after viewers left s/s', (r) => r.idleCpuPerSecond!.toFixed(4)],
@@ -614,7 +770,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
   out.push(
     `wscam bench: profile ${options.profile}, ${options.clients} fast + ${options.stalled} stalled viewers, ` +
       `${options.width}x${options.height}@${options.fps}${options.audio ? ' + PCM 20 ms' : ''}, ` +
-      `${options.seconds} s after ${options.warmup} s warm-up, wscam source ${options.source}`,
+      `${options.seconds} s after ${options.warmup} s warm-up, transport ${options.transport}, wscam source ${options.source}`,
     '',
     line(header),
     ...body.map(line),
@@ -625,7 +781,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     if (result?.error) out.push(`${name} ERROR: ${result.error}`);
     if (result?.viewers?.errors.length) out.push(`${name} viewers saw: ${result.viewers.errors.join('; ')}`);
   }
-  for (const reference of ['floor', 'baseline'] as const) {
+  for (const reference of ['floor', 'baseline', 'cfloor'] as const) {
     const ratio = comparison.ratios[reference];
     if (ratio) {
       out.push(
@@ -649,6 +805,52 @@ function killAll(): void {
   for (const cleanup of cleanups) cleanup();
 }
 
+/** --sweep: every server at each viewer count in turn; a table of the two charted figures and the SVG. */
+async function sweep(options: BenchOptions, chartPath: string): Promise<number> {
+  const series: Record<string, SweepPoint[]> = {};
+  const points: Array<{ viewers: number; results: Partial<Record<ServerName, ServerResult>> }> = [];
+  let failed = false;
+  for (const viewers of SWEEP_VIEWERS) {
+    const results: Partial<Record<ServerName, ServerResult>> = {};
+    for (const name of options.only) {
+      progress(`sweep: ${viewers} viewers, ${name}`);
+      const result = await measure(name, { ...options, clients: viewers, stalled: 0 });
+      results[name] = result;
+      if (result.error) {
+        failed = true;
+        progress(`${name}: ERROR ${result.error}`);
+        continue;
+      }
+      (series[name] ??= []).push({ viewers, cpuPerFrameUs: result.cpuPerVideoFrameUs!, p99Ms: result.latencyMs!.video.p99 });
+    }
+    points.push({ viewers, results });
+  }
+  const title = `${options.transport} ${options.width}x${options.height}@${options.fps}, ${options.seconds} s per point, shared 2-core machine, ${new Date().toISOString().slice(0, 10)}`;
+  mkdirSync(join(chartPath, '..'), { recursive: true });
+  writeFileSync(chartPath, sweepChartSvg(title, series, SWEEP_VIEWERS));
+  const lines = [`wscam bench sweep: ${title}`, '', `viewers  ${options.only.map((name) => `${name} µs/frame  p99 ms`.padStart(27)).join('')}`];
+  for (const point of points) {
+    const cells = options.only.map((name) => {
+      const result = point.results[name];
+      if (!result || result.error) return 'ERROR'.padStart(27);
+      return `${result.cpuPerVideoFrameUs!.toFixed(2)}  ${result.latencyMs!.video.p99.toFixed(2)}`.padStart(27);
+    });
+    const wscam = point.results.wscam;
+    const floor = point.results.floor;
+    const ratio = wscam && floor && !wscam.error && !floor.error ? `  wscam/floor ${(wscam.cpuPerVideoFrameUs! / floor.cpuPerVideoFrameUs!).toFixed(3)}×` : '';
+    lines.push(`${String(point.viewers).padStart(7)}  ${cells.join('')}${ratio}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n\nchart: ${chartPath}\n`);
+  writeJson(options, { sweep: points });
+  return failed ? 1 : 0;
+}
+
+function writeJson(options: BenchOptions, figures: object): void {
+  mkdirSync(join(options.out, '..'), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, ...figures }, null, 2)}\n`);
+  process.stdout.write(`\nJSON: ${options.out}\n`);
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   process.on('exit', killAll);
@@ -660,6 +862,13 @@ async function main(): Promise<number> {
     });
   }
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
+  if (options.firstFrame) {
+    const firstFrame = await measureFirstFrame({ ...options, source: 'ffmpeg' });
+    printFirstFrame(firstFrame, options);
+    writeJson(options, { firstFrame });
+    return 0;
+  }
+  if (options.sweepChart) return sweep(options, options.sweepChart);
   const results: Partial<Record<ServerName, ServerResult>> = {};
   for (const name of options.only) {
     results[name] = await measure(name, options);
@@ -667,12 +876,7 @@ async function main(): Promise<number> {
   }
   const comparison = compare(results, options);
   printTable(results, comparison, options);
-  mkdirSync(join(options.out, '..'), { recursive: true });
-  writeFileSync(
-    options.out,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, results, ...comparison }, null, 2)}\n`,
-  );
-  process.stdout.write(`\nJSON: ${options.out}\n`);
+  writeJson(options, { results, ...comparison });
   return Object.values(results).some((result) => result.error) ? 1 : 0;
 }
 

@@ -2,21 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { ChunkKind, decodeHeader } from '../src/protocol/header.js';
 import { rssBytes } from './proc-stats.js';
+import { packagePath } from '../src/package-root.js';
 
 /**
  * What the default config (synthetic camera and microphone) costs from the first viewer on:
  * the real daemon on 127.0.0.1, one ws viewer connected as soon as it listens, then per second
  * the audio chunks received, the slowest /healthz answer, peak RSS, the time to the first frame,
  * and how long SIGTERM takes at several moments after the viewer came.
- * Usage: node dist/bench/synthetic-startup.js [--seconds 6] [--term-at 0.2,1,3]
+ * Usage: node build/bench/synthetic-startup.js [--seconds 6] [--term-at 0.2,1,3]
  */
 
-const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const MAIN_JS = packagePath('dist', 'main.js');
 const HEALTH_PERIOD_MS = 100;
 const RSS_PERIOD_MS = 50;
 const START_TIMEOUT_MS = 20_000;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { nowMicros } from '../src/capture/source.js';
 import { ChunkKind, decodeHeader, HEADER_BYTES } from '../src/protocol/header.js';
-import type { ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
+import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { percentiles, SampleBuffer } from './stats.js';
 
 /**
@@ -35,7 +35,12 @@ function noteError(message: string): void {
   if (errors.length < 10) errors.push(message);
 }
 
-class RawViewer {
+/**
+ * What every bench viewer shares: the connection, its open/close bookkeeping and the window's
+ * counters. A subclass sends its request and parses what arrives; a stalled viewer stops reading
+ * once `helloSeen` (the WebSocket hello, or the MJPEG response head).
+ */
+abstract class BenchViewer {
   readonly socket: Socket;
   open = false;
   closed = false;
@@ -50,6 +55,71 @@ class RawViewer {
   bytes = 0;
   /** Frames parsed before a stalled viewer stopped reading. */
   framesBeforeStall = 0;
+  private onOpen: ((error?: Error) => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    host: string,
+    port: number,
+    protected readonly path: string,
+    readonly stalled: boolean,
+    onOpen: (error?: Error) => void,
+  ) {
+    this.onOpen = onOpen;
+    this.socket = connect({
+      host,
+      port,
+      onread: {
+        buffer: readBuffer,
+        callback: (nread: number, buffer: Uint8Array) => {
+          if (nread > 0) {
+            if (measuring) this.bytes += nread;
+            this.read(buffer as Buffer, nread);
+          }
+          return !(this.stalled && this.helloSeen);
+        },
+      },
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on('connect', () => this.socket.write(this.request(host, port)));
+    this.socket.on('error', (error) => this.settle(error));
+    this.socket.on('close', () => {
+      this.closed = true;
+      // The daemon ends a viewer stuck over its send limit: expected for stalled ones.
+      if (!this.onOpen && measuring && !this.stalled) noteError("a fast viewer's connection closed while measuring");
+      this.settle(new Error('closed before it opened'));
+    });
+    this.timer = setTimeout(() => {
+      if (!this.onOpen) return;
+      this.settle(new Error('open timeout'));
+      this.socket.destroy();
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  protected abstract request(host: string, port: number): string;
+
+  /** nread > 0 bytes arrived in buffer. */
+  protected abstract read(buffer: Buffer, nread: number): void;
+
+  protected settle(error?: Error): void {
+    const done = this.onOpen;
+    if (!done) return;
+    this.onOpen = undefined;
+    clearTimeout(this.timer);
+    done(error);
+  }
+
+  resetWindow(): void {
+    this.video = 0;
+    this.audio = 0;
+    this.videoGaps = 0;
+    this.audioGaps = 0;
+    this.outOfOrder = 0;
+    this.bytes = 0;
+  }
+}
+
+class RawViewer extends BenchViewer {
   private lastVideo = -1;
   private lastAudio = -1;
   private state = State.Handshake;
@@ -65,59 +135,15 @@ class RawViewer {
   private isMedia = false;
   private control = Buffer.alloc(0);
   private controlLength = 0;
-  private onOpen: ((error?: Error) => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    host: string,
-    port: number,
-    path: string,
-    readonly stalled: boolean,
-    onOpen: (error?: Error) => void,
-  ) {
-    this.onOpen = onOpen;
-    this.socket = connect({
-      host,
-      port,
-      onread: { buffer: readBuffer, callback: (nread: number, buffer: Uint8Array) => this.onRead(nread, buffer as Buffer) },
-    });
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => {
-      this.socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-    });
-    this.socket.on('error', (error) => this.settle(error));
-    this.socket.on('close', () => {
-      this.closed = true;
-      if (!this.onOpen && measuring) noteError(`${this.stalled ? 'stalled' : 'fast'} viewer's connection closed while measuring`);
-      this.settle(new Error('closed during handshake'));
-    });
-    this.timer = setTimeout(() => {
-      if (!this.onOpen) return;
-      this.settle(new Error('handshake timeout'));
-      this.socket.destroy();
-    }, CONNECT_TIMEOUT_MS);
+  protected request(host: string, port: number): string {
+    return (
+      `GET ${this.path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+    );
   }
 
-  private settle(error?: Error): void {
-    const done = this.onOpen;
-    if (!done) return;
-    this.onOpen = undefined;
-    clearTimeout(this.timer);
-    done(error);
-  }
-
-  /** Returns false to stop reading (a stalled viewer after its hello). */
-  private onRead(nread: number, buffer: Buffer): boolean {
-    this.readBytes(nread, buffer);
-    return !(this.stalled && this.helloSeen);
-  }
-
-  private readBytes(nread: number, buffer: Buffer): void {
-    if (nread <= 0) return;
-    if (measuring) this.bytes += nread;
+  protected read(buffer: Buffer, nread: number): void {
     if (this.state === State.Handshake) {
       this.handshake = Buffer.concat([this.handshake, buffer.subarray(0, nread)]);
       const end = this.handshake.indexOf('\r\n\r\n');
@@ -277,21 +303,177 @@ class RawViewer {
     }
   }
 
-  resetWindow(): void {
-    this.video = 0;
-    this.audio = 0;
-    this.videoGaps = 0;
-    this.audioGaps = 0;
-    this.outOfOrder = 0;
-    this.bytes = 0;
-  }
 }
 
-const viewers: RawViewer[] = [];
+const enum PartState {
+  ResponseHead,
+  Headers,
+  Body,
+  Done,
+}
 
-function openViewer(host: string, port: number, path: string, stalled: boolean): Promise<RawViewer> {
+/** Bytes of a multipart part head kept at most (the daemon's is ~110). */
+const MAX_PART_HEAD = 1024;
+
+/**
+ * One /stream.mjpg reader: HTTP response head, then multipart parts, through HTTP chunked
+ * transfer coding when the server uses it. Keeps each part's head (for Content-Length and
+ * X-Timestamp, the capture time in s) and skips the JPEG. MJPEG parts carry no sequence, so gaps
+ * are not counted; a capture time not newer than the last one counts as out of order.
+ */
+class MjpegViewer extends BenchViewer {
+  private lastCaptureUs = -1;
+  private state = PartState.ResponseHead;
+  private head = Buffer.alloc(0);
+  private chunked = false;
+  /** Chunked coding: bytes left in the current chunk; the chunk-size line being read. */
+  private chunkLeft = 0;
+  private sizeLine = '';
+  private crlfToSkip = 0;
+  private readonly partHead = Buffer.alloc(MAX_PART_HEAD);
+  private partHeadLength = 0;
+  private bodyLeft = 0;
+  private captureUs = 0;
+
+  protected request(host: string, port: number): string {
+    return `GET ${this.path} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`;
+  }
+
+  protected read(buffer: Buffer, nread: number): void {
+    const arrivedUs = nowMicros();
+    if (this.state !== PartState.ResponseHead) {
+      this.decode(buffer, 0, nread, arrivedUs);
+      return;
+    }
+    this.head = Buffer.concat([this.head, buffer.subarray(0, nread)]);
+    const end = this.head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.head.subarray(0, end).toString('latin1');
+    const rest = this.head.subarray(end + 4);
+    this.head = Buffer.alloc(0);
+    const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
+    if (status !== '200' || !/^content-type:\s*multipart\/x-mixed-replace/im.test(head)) {
+      this.settle(new Error(`stream refused: ${status ?? head.slice(0, 40)}`));
+      this.socket.destroy();
+      return;
+    }
+    this.chunked = /^transfer-encoding:\s*chunked/im.test(head);
+    this.state = PartState.Headers;
+    this.open = true;
+    // The response head stands for the WebSocket hello: a stalled viewer stops reading here.
+    this.helloSeen = true;
+    if (this.stalled) this.socket.pause();
+    this.settle();
+    this.decode(rest, 0, rest.length, arrivedUs);
+  }
+
+  /** Undoes the chunked transfer coding (if any) and hands the body bytes to the part parser. */
+  private decode(buffer: Buffer, start: number, end: number, arrivedUs: number): void {
+    if (!this.chunked) {
+      this.parts(buffer, start, end, arrivedUs);
+      return;
+    }
+    let index = start;
+    while (index < end) {
+      if (this.crlfToSkip > 0) {
+        const take = Math.min(this.crlfToSkip, end - index);
+        this.crlfToSkip -= take;
+        index += take;
+      } else if (this.chunkLeft > 0) {
+        const take = Math.min(this.chunkLeft, end - index);
+        this.parts(buffer, index, index + take, arrivedUs);
+        this.chunkLeft -= take;
+        index += take;
+        if (this.chunkLeft === 0) this.crlfToSkip = 2;
+      } else {
+        const byte = buffer[index++]!;
+        if (byte !== 0x0a) {
+          if (byte !== 0x0d) this.sizeLine += String.fromCharCode(byte);
+          continue;
+        }
+        this.chunkLeft = parseInt(this.sizeLine, 16);
+        this.sizeLine = '';
+        if (!Number.isFinite(this.chunkLeft) || this.chunkLeft === 0) {
+          noteError('chunked body ended or malformed');
+          this.socket.destroy();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Multipart parts: a head up to an empty line, Content-Length bytes of JPEG, then CRLF. */
+  private parts(buffer: Buffer, start: number, end: number, arrivedUs: number): void {
+    let index = start;
+    while (index < end) {
+      if (this.state === PartState.Headers) {
+        const byte = buffer[index++]!;
+        if (this.partHeadLength === MAX_PART_HEAD) {
+          noteError('part head too long');
+          this.socket.destroy();
+          return;
+        }
+        this.partHead[this.partHeadLength++] = byte;
+        const n = this.partHeadLength;
+        // Leading CRLFs (between parts) are skipped; the head ends with an empty line.
+        if (n <= 2 && (byte === 0x0d || byte === 0x0a) && this.partHead[0] !== 0x2d) {
+          this.partHeadLength = byte === 0x0a ? 0 : n;
+          continue;
+        }
+        if (n >= 4 && byte === 0x0a && this.partHead[n - 2] === 0x0d && this.partHead[n - 3] === 0x0a) this.beginBody();
+      } else if (this.state === PartState.Body) {
+        const take = Math.min(this.bodyLeft, end - index);
+        this.bodyLeft -= take;
+        index += take;
+        if (this.bodyLeft === 0) {
+          this.state = PartState.Headers;
+          this.onFrame(arrivedUs);
+        }
+      } else {
+        return;
+      }
+    }
+  }
+
+  private beginBody(): void {
+    const head = this.partHead.toString('latin1', 0, this.partHeadLength);
+    this.partHeadLength = 0;
+    const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1]);
+    const timestamp = /^x-timestamp:\s*(\d+)\.(\d{6})/im.exec(head);
+    if (!Number.isFinite(length) || !timestamp) {
+      noteError(`part without Content-Length or X-Timestamp: ${head.slice(0, 60)}`);
+      this.socket.destroy();
+      this.state = PartState.Done;
+      return;
+    }
+    this.captureUs = Number(timestamp[1]) * 1e6 + Number(timestamp[2]);
+    this.bodyLeft = length;
+    this.state = PartState.Body;
+  }
+
+  private onFrame(arrivedUs: number): void {
+    if (this.stalled) {
+      this.framesBeforeStall += 1;
+      return;
+    }
+    this.totalVideo += 1;
+    if (measuring) {
+      this.video += 1;
+      if (this.captureUs <= this.lastCaptureUs) this.outOfOrder += 1;
+      videoLatency.push(arrivedUs - this.captureUs);
+    }
+    this.lastCaptureUs = this.captureUs;
+  }
+
+}
+
+const viewers: BenchViewer[] = [];
+let transport: Transport = 'ws';
+
+function openViewer(host: string, port: number, path: string, stalled: boolean): Promise<BenchViewer> {
   return new Promise((resolve, reject) => {
-    const viewer = new RawViewer(host, port, path, stalled, (error) => (error ? reject(error) : resolve(viewer)));
+    const settle = (error?: Error) => (error ? reject(error) : resolve(viewer));
+    const viewer = transport === 'mjpeg' ? new MjpegViewer(host, port, path, stalled, settle) : new RawViewer(host, port, path, stalled, settle);
   });
 }
 
@@ -362,6 +544,7 @@ function send(event: ViewerEvent): void {
 process.on('message', (message: ViewerCommand) => {
   switch (message.cmd) {
     case 'connect':
+      transport = message.transport;
       void openMany(message.host, message.port, message.path, message.fast, message.stalled).then(({ failed }) =>
         send({
           ev: 'connected',

@@ -40,6 +40,10 @@ export function serveMjpegStream(
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => res.once('drain', callback),
+    disconnect: (reason) => {
+      log.info({ remote: req.socket.remoteAddress, reason }, 'mjpeg viewer stuck over its send limit: cut');
+      res.destroy();
+    },
   });
   const latest = hub.latest(ChunkKind.Jpeg);
   if (latest) viewer.offer(latest);

@@ -1,9 +1,22 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { CaptureController, CaptureHealth, SourceHealth } from '../capture/capture-controller.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import { ChunkKind } from '../protocol/header.js';
 
 /** No chunk for this long means the source stopped delivering. */
 const STALE_CHUNK_MS = 5000;
+
+/** The loop-delay sampler's period: one timer, nothing measurable when idle. */
+const LOOP_DELAY_RESOLUTION_MS = 20;
+/** Event-loop delay since the last /metrics scrape. */
+const eventLoopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+eventLoopDelay.enable();
+
+/** The histogram holds whole timer intervals in ns; the delay is what exceeds the period. */
+function loopDelaySeconds(intervalNs: number): number {
+  if (eventLoopDelay.count === 0) return 0;
+  return Math.max(0, intervalNs / 1e6 - LOOP_DELAY_RESOLUTION_MS) / 1000;
+}
 
 export interface HealthReport {
   status: 'ok' | 'down';
@@ -95,6 +108,13 @@ export function prometheusMetrics(hub: FrameHub, capture: CaptureController, cli
     ['{source="video"}', video.state === 'running' ? 1 : 0],
     ['{source="audio"}', audio?.state === 'running' ? 1 : 0],
   ]);
+  // Reset after reading, so each scrape reports the time since the previous one.
+  metric('wscam_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the last scrape, by quantile (perf_hooks.monitorEventLoopDelay).', [
+    ['{quantile="0.5"}', loopDelaySeconds(eventLoopDelay.percentile(50))],
+    ['{quantile="0.99"}', loopDelaySeconds(eventLoopDelay.percentile(99))],
+    ['{quantile="1"}', loopDelaySeconds(eventLoopDelay.max)],
+  ]);
+  eventLoopDelay.reset();
   metric('process_resident_memory_bytes', 'gauge', 'Resident set size.', [['', memory.rss]]);
   metric('process_cpu_seconds_total', 'counter', 'User and system CPU time.', [['', (cpu.user + cpu.system) / 1e6]]);
   return `${lines.join('\n')}\n`;

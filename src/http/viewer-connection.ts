@@ -49,6 +49,10 @@ export class ViewerConnection implements Transport {
       },
       wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio && kind === this.audioKind),
       whenDrained: (callback) => socket.once('drain', callback),
+      disconnect: (reason) => {
+        this.log.info({ remote: identity.remoteAddress, reason }, 'viewer stuck over its send limit: terminated');
+        ws.terminate();
+      },
     });
     ws.on('pong', () => {
       this.alive = true;

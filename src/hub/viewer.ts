@@ -10,7 +10,12 @@ export interface ViewerSink {
   wants(kind: ChunkKind): boolean;
   /** Calls back once when the transport's buffer has drained. */
   whenDrained(callback: () => void): void;
+  /** Ends the connection (logging why): the hub gave up on this viewer. Transports without it are never ended by the hub. */
+  disconnect?(reason: string): void;
 }
+
+/** A viewer that took nothing for this long while chunks waited for room is gone (a dead link, not a slow one). */
+export const STUCK_VIEWER_MS = 10_000;
 
 /** Audio may queue behind a video frame; this bounds it per viewer. */
 export const AUDIO_BUFFER_BUDGET = 128 * 1024;
@@ -35,6 +40,9 @@ export class HubViewer {
   /** PCM and Opus count separately; a viewer switching codec starts the count afresh. */
   private lastAudioKind: ChunkKind | undefined;
   private drainRequested = false;
+  /** When chunks started waiting with nothing sent since; undefined while the viewer keeps up. */
+  private stuckSinceMs: number | undefined;
+  private disconnected = false;
   private readonly onDrained = () => {
     this.drainRequested = false;
     this.flush();
@@ -43,13 +51,16 @@ export class HubViewer {
   constructor(
     readonly sink: ViewerSink,
     private readonly onDrop: (count: number) => void = () => {},
+    /** Monotonic ms, read only when a chunk has to wait; injectable for tests. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   offer(chunk: SharedChunk): void {
     if (!this.sink.wants(chunk.kind)) return;
     const video = chunk.kind === ChunkKind.Jpeg;
     const waiting = video ? this.waitingVideo : this.waitingAudio;
-    if (waiting === undefined && this.hasRoomFor(chunk)) {
+    // A frame never overtakes waiting audio: that goes out first, by flush.
+    if (waiting === undefined && (!video || this.waitingAudio === undefined) && this.hasRoomFor(chunk)) {
       this.send(chunk, video);
       return;
     }
@@ -57,19 +68,34 @@ export class HubViewer {
     if (video) this.waitingVideo = chunk;
     else this.waitingAudio = chunk;
     this.flush();
+    if (this.waitingVideo !== undefined || this.waitingAudio !== undefined) this.checkStuck();
+  }
+
+  /** Clock read on the slow path only (a chunk waits), so a viewer that keeps up costs no timer and no clock read. */
+  private checkStuck(): void {
+    if (this.disconnected || this.sink.disconnect === undefined) return;
+    const now = this.now();
+    if (this.stuckSinceMs === undefined) {
+      this.stuckSinceMs = now;
+      return;
+    }
+    if (now - this.stuckSinceMs < STUCK_VIEWER_MS) return;
+    this.disconnected = true;
+    this.sink.disconnect(`took nothing for ${Math.round((now - this.stuckSinceMs) / 1000)} s while over its send limit`);
   }
 
   /** Sends what waited if there is room now; otherwise asks to be called again on drain. */
   flush(): void {
-    const video = this.waitingVideo;
-    if (video !== undefined && (!this.sink.wants(video.kind) || this.hasRoomFor(video))) {
-      this.waitingVideo = undefined;
-      if (this.sink.wants(video.kind)) this.send(video, true);
-    }
+    // Audio first: near the limit, a 20 ms chunk of sound matters more than the next picture.
     const audio = this.waitingAudio;
     if (audio !== undefined && (!this.sink.wants(audio.kind) || this.hasRoomFor(audio))) {
       this.waitingAudio = undefined;
       if (this.sink.wants(audio.kind)) this.send(audio, false);
+    }
+    const video = this.waitingVideo;
+    if (video !== undefined && this.waitingAudio === undefined && (!this.sink.wants(video.kind) || this.hasRoomFor(video))) {
+      this.waitingVideo = undefined;
+      if (this.sink.wants(video.kind)) this.send(video, true);
     }
     if ((this.waitingVideo !== undefined || this.waitingAudio !== undefined) && !this.drainRequested) {
       this.drainRequested = true;
@@ -88,6 +114,7 @@ export class HubViewer {
       this.lastAudioSequence = chunk.sequence;
     }
     this.sink.write(chunk);
+    this.stuckSinceMs = undefined;
     this.counters.sent += 1;
     this.counters.bytesSent += chunk.byteLength;
   }

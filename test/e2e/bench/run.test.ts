@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * A few seconds of `npm run bench` per transport, so the bench cannot rot. Asserts the report's
+ * shape and that every server ran, never speed (the machine is shared; targets live in the bench).
+ */
+
+const RUN_JS = fileURLToPath(new URL('../../../bench/run.js', import.meta.url));
+const SHORT_RUN = ['--seconds', '2', '--warmup', '0', '--idle', '1', '--clients', '2', '--stalled', '1', '--size', '320x240', '--fps', '15'];
+const RUN_TIMEOUT_MS = 180_000;
+/** The C floor is built at bench time; it joins the WebSocket run where a compiler and libcrypto headers are installed. */
+const HAS_C_COMPILER = spawnSync(process.env.CC ?? 'cc', ['--version']).status === 0;
+
+interface Report {
+  results: Record<string, { error?: string; cpuPerMessageUs?: number; videoFps?: { min: number }; rss?: { peakBytes: number }; loopDelayMs?: { p99: number; max: number } | null }>;
+  ratios: { floor: { cpuPerMessage: number } | null };
+  targets: Array<{ target: string; value: string; met: boolean | null }>;
+}
+
+function runBench(args: string[]): Promise<{ stdout: string; report: Report }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wscam-bench-test-'));
+  const out = join(dir, 'report.json');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [RUN_JS, ...args, '--out', out], { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 22 }, (error, stdout, stderr) => {
+      try {
+        if (error) throw new Error(`bench failed: ${error.message}\n${stdout}\n${stderr}`);
+        resolve({ stdout, report: JSON.parse(readFileSync(out, 'utf8')) as Report });
+      } catch (failure) {
+        reject(failure as Error);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+function assertShape(stdout: string, report: Report, servers: string[]): void {
+  for (const name of servers) {
+    const result = report.results[name];
+    assert.ok(result, `${name} ran`);
+    assert.equal(result.error, undefined, `${name}: ${result.error}`);
+    assert.ok(Number.isFinite(result.cpuPerMessageUs), `${name} CPU per message`);
+    assert.ok(result.videoFps!.min > 0, `${name}: every fast viewer got frames`);
+    assert.ok(result.rss!.peakBytes > 0, `${name} RSS`);
+  }
+  const loopDelay = report.results.wscam!.loopDelayMs;
+  assert.ok(loopDelay && Number.isFinite(loopDelay.p99) && loopDelay.max >= loopDelay.p99, 'the daemon reported its event-loop delay');
+  assert.ok(report.ratios.floor && Number.isFinite(report.ratios.floor.cpuPerMessage), 'ratio to the floor');
+  assert.ok(report.targets.length >= 5, 'targets listed');
+  for (const target of report.targets) assert.equal(typeof target.met, 'boolean', target.target);
+  assert.match(stdout, /^targets \(wscam\):$/m);
+  assert.match(stdout, /^ {2}(MET |MISS) {2}CPU per delivered message/m);
+}
+
+test('a short WebSocket bench run reports every server, the ratios and the targets', async () => {
+  const servers = ['wscam', 'floor', 'baseline', ...(HAS_C_COMPILER ? ['cfloor'] : [])];
+  const { stdout, report } = await runBench([...SHORT_RUN, '--only', servers.join(',')]);
+  assertShape(stdout, report, servers);
+});
+
+test('a short MJPEG bench run reports every server, the ratios and the targets', async () => {
+  const { stdout, report } = await runBench([...SHORT_RUN, '--transport', 'mjpeg']);
+  assertShape(stdout, report, ['wscam', 'floor', 'baseline']);
+});
