@@ -13,7 +13,11 @@ const frames = await renderTestFrames(options.width, options.height, options.fps
 const responses = new Set<ServerResponse>();
 
 const http = createServer((_req, res) => {
-  res.writeHead(200, { 'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`, 'Cache-Control': 'no-store', Connection: 'close' });
+  res.writeHead(200, {
+    'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,
+    'Cache-Control': 'no-store',
+    Connection: 'close',
+  });
   res.socket?.setNoDelay(true);
   responses.add(res);
   res.once('close', () => responses.delete(res));

@@ -146,7 +146,10 @@ function parseOptions(argv: string[]): BenchOptions {
   const size = /^(\d+)x(\d+)$/.exec(values.size ?? profile.size);
   if (!size) throw new Error('--size: WxH, e.g. 1280x720');
   const cFloorApplies = values.transport !== 'mjpeg' && !profile.audio;
-  const only = (values.only?.split(',').map((name) => name.trim()) ?? [...DEFAULT_SERVERS, ...(cFloorApplies ? ['cfloor'] : [])]) as ServerName[];
+  const only = (values.only?.split(',').map((name) => name.trim()) ?? [
+    ...DEFAULT_SERVERS,
+    ...(cFloorApplies ? ['cfloor'] : []),
+  ]) as ServerName[];
   for (const name of only) if (!SERVER_NAMES.includes(name)) throw new Error(`--only: unknown server "${name}"`);
   if (only.includes('cfloor') && !cFloorApplies) throw new Error('--only cfloor: the C floor serves WebSocket video only');
   if (values.source !== 'test' && values.source !== 'ffmpeg') throw new Error('--source: test or ffmpeg');
@@ -250,8 +253,11 @@ const C_FLOOR_SOURCE = fileURLToPath(new URL('../../bench/c-floor/floor.c', impo
 async function prepareCFloor(options: BenchOptions, port: number, workDir: string): Promise<string[]> {
   const binary = join(workDir, 'c-floor');
   const compiler = process.env.CC ?? 'cc';
-  const built = spawnSync(compiler, ['-O2', '-Wall', '-Wno-deprecated-declarations', '-o', binary, C_FLOOR_SOURCE, '-lcrypto'], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`the C floor needs ${compiler} and libcrypto headers (libssl-dev): ${built.error?.message ?? built.stderr}`);
+  const built = spawnSync(compiler, ['-O2', '-Wall', '-Wno-deprecated-declarations', '-o', binary, C_FLOOR_SOURCE, '-lcrypto'], {
+    encoding: 'utf8',
+  });
+  if (built.status !== 0)
+    throw new Error(`the C floor needs ${compiler} and libcrypto headers (libssl-dev): ${built.error?.message ?? built.stderr}`);
   const frames = await renderTestFrames(options.width, options.height, options.fps);
   const records = frames.flatMap((frame) => {
     const length = Buffer.alloc(4);
@@ -290,7 +296,14 @@ function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOption
               quality: 80,
               idleSeconds: DAEMON_IDLE_SECONDS,
             }
-          : { source: 'test', width: options.width, height: options.height, fps: options.fps, quality: 80, idleSeconds: DAEMON_IDLE_SECONDS },
+          : {
+              source: 'test',
+              width: options.width,
+              height: options.height,
+              fps: options.fps,
+              quality: 80,
+              idleSeconds: DAEMON_IDLE_SECONDS,
+            },
       audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
       // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
       clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
@@ -302,13 +315,26 @@ function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOption
     return [...nodeArgs, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   }
   const script = join(BENCH_DIR, REFERENCE_SCRIPTS[options.transport][name]);
-  return [...nodeArgs, script, '--host', '127.0.0.1', '--port', String(port), '--size', size, '--fps', String(options.fps), ...(options.audio ? ['--audio'] : [])];
+  return [
+    ...nodeArgs,
+    script,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--size',
+    size,
+    '--fps',
+    String(options.fps),
+    ...(options.audio ? ['--audio'] : []),
+  ];
 }
 
 /** Starts one server on a free port and waits until it accepts connections. */
 async function startServer(name: ServerName, options: BenchOptions, workDir: string): Promise<StartedServer> {
   const port = await freePort();
-  const [command, ...args] = name === 'cfloor' ? await prepareCFloor(options, port, workDir) : [process.execPath, ...serverCommand(name, options, port, workDir)];
+  const [command, ...args] =
+    name === 'cfloor' ? await prepareCFloor(options, port, workDir) : [process.execPath, ...serverCommand(name, options, port, workDir)];
   const child = spawn(command!, args, {
     env: { ...process.env, STATE_DIRECTORY: join(workDir, 'state') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -452,7 +478,15 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
 
     viewers = new ViewersProcess();
     const connected = await viewers.request(
-      { cmd: 'connect', transport: options.transport, host: '127.0.0.1', port: server.port, path: TRANSPORT_PATHS[options.transport], fast: options.clients, stalled: options.stalled },
+      {
+        cmd: 'connect',
+        transport: options.transport,
+        host: '127.0.0.1',
+        port: server.port,
+        path: TRANSPORT_PATHS[options.transport],
+        fast: options.clients,
+        stalled: options.stalled,
+      },
       'connected',
       READY_TIMEOUT_MS,
     );
@@ -573,7 +607,9 @@ interface FirstFrameResult {
 
 async function captureIdle(port: number): Promise<boolean> {
   try {
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).json()) as { capture?: string };
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).json()) as {
+      capture?: string;
+    };
     return health.capture === 'idle';
   } catch {
     return false;
@@ -741,8 +777,14 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
           [string, (result: ServerResult) => string]
         >)
       : []),
-    ['server CPU s per wall s (user + sys)', (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`],
-    ['  main thread / other threads s/s', (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`],
+    [
+      'server CPU s per wall s (user + sys)',
+      (r) => `${r.cpuPerSecond!.toFixed(3)} (${r.cpuUserPerSecond?.toFixed(3)} + ${r.cpuSystemPerSecond?.toFixed(3)})`,
+    ],
+    [
+      '  main thread / other threads s/s',
+      (r) => `${r.cpuMainThreadPerSecond?.toFixed(3)} / ${(r.cpuPerSecond! - (r.cpuMainThreadPerSecond ?? 0)).toFixed(3)}`,
+    ],
     ['event-loop delay p99 / max ms', (r) => (r.loopDelayMs ? `${r.loopDelayMs.p99.toFixed(2)} / ${r.loopDelayMs.max.toFixed(1)}` : 'n/a')],
     ['CPU µs per delivered message', (r) => r.cpuPerMessageUs!.toFixed(2)],
     ['CPU µs per delivered video frame', (r) => r.cpuPerVideoFrameUs!.toFixed(2)],
@@ -828,7 +870,11 @@ async function sweep(options: BenchOptions, chartPath: string): Promise<number> 
   const title = `${options.transport} ${options.width}x${options.height}@${options.fps}, ${options.seconds} s per point, shared 2-core machine, ${new Date().toISOString().slice(0, 10)}`;
   mkdirSync(join(chartPath, '..'), { recursive: true });
   writeFileSync(chartPath, sweepChartSvg(title, series, SWEEP_VIEWERS));
-  const lines = [`wscam bench sweep: ${title}`, '', `viewers  ${options.only.map((name) => `${name} µs/frame  p99 ms`.padStart(27)).join('')}`];
+  const lines = [
+    `wscam bench sweep: ${title}`,
+    '',
+    `viewers  ${options.only.map((name) => `${name} µs/frame  p99 ms`.padStart(27)).join('')}`,
+  ];
   for (const point of points) {
     const cells = options.only.map((name) => {
       const result = point.results[name];
@@ -837,7 +883,10 @@ async function sweep(options: BenchOptions, chartPath: string): Promise<number> 
     });
     const wscam = point.results.wscam;
     const floor = point.results.floor;
-    const ratio = wscam && floor && !wscam.error && !floor.error ? `  wscam/floor ${(wscam.cpuPerVideoFrameUs! / floor.cpuPerVideoFrameUs!).toFixed(3)}×` : '';
+    const ratio =
+      wscam && floor && !wscam.error && !floor.error
+        ? `  wscam/floor ${(wscam.cpuPerVideoFrameUs! / floor.cpuPerVideoFrameUs!).toFixed(3)}×`
+        : '';
     lines.push(`${String(point.viewers).padStart(7)}  ${cells.join('')}${ratio}`);
   }
   process.stdout.write(`${lines.join('\n')}\n\nchart: ${chartPath}\n`);
@@ -847,7 +896,10 @@ async function sweep(options: BenchOptions, chartPath: string): Promise<number> 
 
 function writeJson(options: BenchOptions, figures: object): void {
   mkdirSync(join(options.out, '..'), { recursive: true });
-  writeFileSync(options.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, ...figures }, null, 2)}\n`);
+  writeFileSync(
+    options.out,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options, ...figures }, null, 2)}\n`,
+  );
   process.stdout.write(`\nJSON: ${options.out}\n`);
 }
 

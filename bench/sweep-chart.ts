@@ -22,13 +22,23 @@ function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
-function panel(x0: number, title: string, unit: string, series: Record<string, SweepPoint[]>, pick: (point: SweepPoint) => number, viewers: number[]): string {
+function panel(
+  x0: number,
+  title: string,
+  unit: string,
+  series: Record<string, SweepPoint[]>,
+  pick: (point: SweepPoint) => number,
+  viewers: number[],
+): string {
   const width = PANEL_WIDTH - MARGIN.left - MARGIN.right;
   const height = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const minLog = Math.log10(Math.min(...viewers));
   const maxLog = Math.log10(Math.max(...viewers));
-  const xOf = (count: number) => x0 + MARGIN.left + (maxLog === minLog ? width / 2 : ((Math.log10(count) - minLog) / (maxLog - minLog)) * width);
-  const values = Object.values(series).flatMap((points) => points.map(pick)).filter(Number.isFinite);
+  const xOf = (count: number) =>
+    x0 + MARGIN.left + (maxLog === minLog ? width / 2 : ((Math.log10(count) - minLog) / (maxLog - minLog)) * width);
+  const values = Object.values(series)
+    .flatMap((points) => points.map(pick))
+    .filter(Number.isFinite);
   const top = niceMax(Math.max(...values, 0));
   const yOf = (value: number) => MARGIN.top + height - (Math.min(value, top) / top) * height;
   const parts: string[] = [];
@@ -44,13 +54,18 @@ function panel(x0: number, title: string, unit: string, series: Record<string, S
     parts.push(`<text x="${xOf(count)}" y="${MARGIN.top + height + 18}" text-anchor="middle">${count}</text>`);
   }
   parts.push(`<text x="${x0 + MARGIN.left + width / 2}" y="${PANEL_HEIGHT - 10}" text-anchor="middle">fast viewers (log scale)</text>`);
-  parts.push(`<text transform="translate(${x0 + 14} ${MARGIN.top + height / 2}) rotate(-90)" text-anchor="middle">${escapeText(unit)}</text>`);
+  parts.push(
+    `<text transform="translate(${x0 + 14} ${MARGIN.top + height / 2}) rotate(-90)" text-anchor="middle">${escapeText(unit)}</text>`,
+  );
   for (const [name, points] of Object.entries(series)) {
     const drawn = points.filter((point) => Number.isFinite(pick(point)));
     if (drawn.length === 0) continue;
     const color = COLORS[name] ?? '#000';
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${drawn.map((point) => `${xOf(point.viewers).toFixed(1)},${yOf(pick(point)).toFixed(1)}`).join(' ')}"/>`);
-    for (const point of drawn) parts.push(`<circle cx="${xOf(point.viewers).toFixed(1)}" cy="${yOf(pick(point)).toFixed(1)}" r="3" fill="${color}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${drawn.map((point) => `${xOf(point.viewers).toFixed(1)},${yOf(pick(point)).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const point of drawn)
+      parts.push(`<circle cx="${xOf(point.viewers).toFixed(1)}" cy="${yOf(pick(point)).toFixed(1)}" r="3" fill="${color}"/>`);
   }
   return parts.join('\n');
 }

@@ -302,7 +302,6 @@ class RawViewer extends BenchViewer {
       this.lastAudio = sequence;
     }
   }
-
 }
 
 const enum PartState {
@@ -464,7 +463,6 @@ class MjpegViewer extends BenchViewer {
     }
     this.lastCaptureUs = this.captureUs;
   }
-
 }
 
 const viewers: BenchViewer[] = [];
@@ -473,7 +471,8 @@ let transport: Transport = 'ws';
 function openViewer(host: string, port: number, path: string, stalled: boolean): Promise<BenchViewer> {
   return new Promise((resolve, reject) => {
     const settle = (error?: Error) => (error ? reject(error) : resolve(viewer));
-    const viewer = transport === 'mjpeg' ? new MjpegViewer(host, port, path, stalled, settle) : new RawViewer(host, port, path, stalled, settle);
+    const viewer =
+      transport === 'mjpeg' ? new MjpegViewer(host, port, path, stalled, settle) : new RawViewer(host, port, path, stalled, settle);
   });
 }
 

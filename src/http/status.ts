@@ -109,11 +109,16 @@ export function prometheusMetrics(hub: FrameHub, capture: CaptureController, cli
     ['{source="audio"}', audio?.state === 'running' ? 1 : 0],
   ]);
   // Reset after reading, so each scrape reports the time since the previous one.
-  metric('wscam_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the last scrape, by quantile (perf_hooks.monitorEventLoopDelay).', [
-    ['{quantile="0.5"}', loopDelaySeconds(eventLoopDelay.percentile(50))],
-    ['{quantile="0.99"}', loopDelaySeconds(eventLoopDelay.percentile(99))],
-    ['{quantile="1"}', loopDelaySeconds(eventLoopDelay.max)],
-  ]);
+  metric(
+    'wscam_event_loop_delay_seconds',
+    'gauge',
+    'Event-loop delay since the last scrape, by quantile (perf_hooks.monitorEventLoopDelay).',
+    [
+      ['{quantile="0.5"}', loopDelaySeconds(eventLoopDelay.percentile(50))],
+      ['{quantile="0.99"}', loopDelaySeconds(eventLoopDelay.percentile(99))],
+      ['{quantile="1"}', loopDelaySeconds(eventLoopDelay.max)],
+    ],
+  );
   eventLoopDelay.reset();
   metric('process_resident_memory_bytes', 'gauge', 'Resident set size.', [['', memory.rss]]);
   metric('process_cpu_seconds_total', 'counter', 'User and system CPU time.', [['', (cpu.user + cpu.system) / 1e6]]);

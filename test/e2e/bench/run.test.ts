@@ -12,13 +12,37 @@ import { fileURLToPath } from 'node:url';
  */
 
 const RUN_JS = fileURLToPath(new URL('../../../bench/run.js', import.meta.url));
-const SHORT_RUN = ['--seconds', '2', '--warmup', '0', '--idle', '1', '--clients', '2', '--stalled', '1', '--size', '320x240', '--fps', '15'];
+const SHORT_RUN = [
+  '--seconds',
+  '2',
+  '--warmup',
+  '0',
+  '--idle',
+  '1',
+  '--clients',
+  '2',
+  '--stalled',
+  '1',
+  '--size',
+  '320x240',
+  '--fps',
+  '15',
+];
 const RUN_TIMEOUT_MS = 180_000;
 /** The C floor is built at bench time; it joins the WebSocket run where a compiler and libcrypto headers are installed. */
 const HAS_C_COMPILER = spawnSync(process.env.CC ?? 'cc', ['--version']).status === 0;
 
 interface Report {
-  results: Record<string, { error?: string; cpuPerMessageUs?: number; videoFps?: { min: number }; rss?: { peakBytes: number }; loopDelayMs?: { p99: number; max: number } | null }>;
+  results: Record<
+    string,
+    {
+      error?: string;
+      cpuPerMessageUs?: number;
+      videoFps?: { min: number };
+      rss?: { peakBytes: number };
+      loopDelayMs?: { p99: number; max: number } | null;
+    }
+  >;
   ratios: { floor: { cpuPerMessage: number } | null };
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
@@ -27,16 +51,21 @@ function runBench(args: string[]): Promise<{ stdout: string; report: Report }> {
   const dir = mkdtempSync(join(tmpdir(), 'wscam-bench-test-'));
   const out = join(dir, 'report.json');
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [RUN_JS, ...args, '--out', out], { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 22 }, (error, stdout, stderr) => {
-      try {
-        if (error) throw new Error(`bench failed: ${error.message}\n${stdout}\n${stderr}`);
-        resolve({ stdout, report: JSON.parse(readFileSync(out, 'utf8')) as Report });
-      } catch (failure) {
-        reject(failure as Error);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    execFile(
+      process.execPath,
+      [RUN_JS, ...args, '--out', out],
+      { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 22 },
+      (error, stdout, stderr) => {
+        try {
+          if (error) throw new Error(`bench failed: ${error.message}\n${stdout}\n${stderr}`);
+          resolve({ stdout, report: JSON.parse(readFileSync(out, 'utf8')) as Report });
+        } catch (failure) {
+          reject(failure instanceof Error ? failure : new Error(String(failure)));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
   });
 }
 
