@@ -123,8 +123,9 @@ export class CaptureController implements Lifecycle {
   /**
    * Stops the current sources, builds new ones from `config` and starts them again if there is demand.
    * Viewers stay attached to the hub throughout. A factory that throws leaves the old sources as they were.
+   * `beforeStart` runs between the two, so viewers can learn a new format before its first chunk.
    */
-  reconfigure(config: Config): Promise<void> {
+  reconfigure(config: Config, beforeStart: () => void = () => {}): Promise<void> {
     return this.serial(async () => {
       const next = this.build(config);
       const previous = this.sources;
@@ -139,6 +140,7 @@ export class CaptureController implements Lifecycle {
       this.hub.forgetLatest();
       this.running = false;
       this.sources = next;
+      beforeStart();
       this.beginProbe();
       await this.startIfWanted();
     });

@@ -120,15 +120,18 @@ async function reloadOnce(targets: ReloadTargets): Promise<void> {
     applied = { ...applied, auth: { ...applied.auth, users: next.auth.users, tokens: next.auth.tokens } };
   }
   if (plan.capture) {
-    const before = helloFor(applied);
+    const reconfigured: Config = { ...applied, video: next.video, audio: next.audio, ffmpeg: next.ffmpeg };
+    const hello = helloFor(reconfigured);
+    const formatChanged = !isDeepStrictEqual(helloFor(applied), hello);
     try {
-      await targets.capture.reconfigure(next);
-      applied = { ...applied, video: next.video, audio: next.audio, ffmpeg: next.ffmpeg };
+      // The new hello goes out once the old capture stopped and before the new one's first chunk.
+      await targets.capture.reconfigure(next, () => {
+        if (formatChanged) targets.server.announceHello(hello);
+      });
+      applied = reconfigured;
     } catch (error) {
       log.error({ err: describeError(error) }, 'capture cannot use the reloaded config: it goes on as before');
     }
-    const after = helloFor(applied);
-    if (!isDeepStrictEqual(before, after)) targets.server.announceHello(after);
   }
   targets.setRunning(applied);
   if (plan.needsRestart.length > 0) log.warn({ keys: plan.needsRestart }, 'config reloaded, but these changes need a restart');

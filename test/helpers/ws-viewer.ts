@@ -15,6 +15,8 @@ export class TestViewer {
   hello: HelloMessage | undefined;
   /** Every hello in order: the first, then one per reload that changed the format. */
   readonly hellos: HelloMessage[] = [];
+  /** For each hello, how many chunks had arrived before it (where its format begins in `chunks`). */
+  readonly helloAtChunk: number[] = [];
   closeCode: number | undefined;
   closeReason = '';
   readonly opened: Promise<void>;
@@ -42,6 +44,7 @@ export class TestViewer {
       if (!isBinary) {
         this.hello = JSON.parse(data.toString()) as HelloMessage;
         this.hellos.push(this.hello);
+        this.helloAtChunk.push(this.chunks.length);
       } else {
         const decoded = decodeHeader(data);
         if (!decoded.ok) throw new Error(decoded.error);

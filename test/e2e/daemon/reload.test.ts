@@ -52,19 +52,26 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
     await viewer.waitFor(() => viewer.hellos.length === 2, 15000, 'a second hello');
     assert.deepEqual(viewer.hellos[1]!.video, { ...viewer.hellos[0]!.video, width: 320, height: 240 });
     assert.equal(viewer.hellos[1]!.audio?.sampleRate, 16000);
-    const afterHello = viewer.chunks.length;
+    const afterHello = viewer.helloAtChunk[1]!;
     await viewer.waitFor(
       () => viewer.chunks.slice(afterHello).filter((chunk) => chunk.kind === ChunkKind.Jpeg).length >= 2,
       15000,
       'frames after the new hello',
     );
-    const frames = viewer.chunks.slice(afterHello).filter((chunk) => chunk.kind === ChunkKind.Jpeg);
-    assert.deepEqual(jpegSize(frames.at(-1)!.payload), { width: 320, height: 240 });
+    // The new hello comes between the formats: nothing of the new one before it, nothing of the old one after.
+    const jpegSizes = (chunks: typeof viewer.chunks) =>
+      chunks.filter((chunk) => chunk.kind === ChunkKind.Jpeg).map((chunk) => jpegSize(chunk.payload));
+    const pcmBytes = (chunks: typeof viewer.chunks) =>
+      new Set(chunks.filter((chunk) => chunk.kind === ChunkKind.Pcm).map((chunk) => chunk.payload.length));
+    for (const size of jpegSizes(viewer.chunks.slice(0, afterHello))) assert.deepEqual(size, { width: 160, height: 120 });
+    for (const size of jpegSizes(viewer.chunks.slice(afterHello))) assert.deepEqual(size, { width: 320, height: 240 });
+    assert.deepEqual([...pcmBytes(viewer.chunks.slice(0, afterHello))], [1920]);
     await viewer.waitFor(
       () => viewer.chunks.slice(afterHello).some((chunk) => chunk.kind === ChunkKind.Pcm && chunk.payload.length === 640),
       15000,
       '20 ms of 16 kHz PCM',
     );
+    assert.deepEqual([...pcmBytes(viewer.chunks.slice(afterHello))], [640]);
     assert.equal(viewer.closeCode, undefined, 'the viewer was never disconnected');
     const newcomer = new TestViewer(daemon.wsUrl);
     await newcomer.waitFor(() => newcomer.hello !== undefined, 15000, 'hello');
