@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChunkKind } from '../../../src/protocol/header.js';
 import { MAIN_JS, secretsInLog, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { makeSelfSignedPair } from '../../helpers/tls.js';
 import { TestViewer } from '../../helpers/ws-viewer.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -204,31 +205,7 @@ describe('TLS', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'wscam-tls-'));
-    for (const name of ['a', 'b']) {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '2',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-          '-keyout',
-          join(dir, `${name}.key`),
-          '-out',
-          join(dir, `${name}.crt`),
-        ],
-        { stdio: 'ignore' },
-      );
-    }
+    for (const name of ['a', 'b']) makeSelfSignedPair(dir, name);
   });
 
   test('HTTPS and WSS on the one port, with Secure cookies', async () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ChunkKind } from '../../../src/protocol/header.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { makeSelfSignedPair } from '../../helpers/tls.js';
 import { TestViewer } from '../../helpers/ws-viewer.js';
 import {
   clientGauges,
@@ -182,28 +182,8 @@ describe('connection slots', () => {
 
   test('TLS: sockets that never send a ClientHello are cut', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wscam-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const daemon = await startGuarded({ server: { tls: { cert: join(dir, 'c.pem'), key: join(dir, 'k.pem') } } });
+    const pair = makeSelfSignedPair(dir, 'c');
+    const daemon = await startGuarded({ server: { tls: pair } });
     const silent = await Promise.all(Array.from({ length: 10 }, () => openSocket(daemon.port)));
     try {
       const cut = await Promise.all(silent.map((socket) => closedWithin(socket, 20000)));
