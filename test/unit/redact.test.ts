@@ -6,6 +6,7 @@ import { redactSecrets, redactValue } from '../../src/redact.js';
 
 test('URL userinfo is hidden whatever characters the password holds', () => {
   const cases: Array<[string, string]> = [
+    ['rtsp://admin:s3cret@10.0.0.5:554/stream1: Connection refused', 'rtsp://[redacted]@10.0.0.5:554/stream1: Connection refused'],
     ['rtsp://admin:se@cret@10.0.0.5:554/stream1: Connection refused', 'rtsp://[redacted]@10.0.0.5:554/stream1: Connection refused'],
     ['rtsp://admin:pa/ss?w#d@cam/stream', 'rtsp://[redacted]@cam/stream'],
     ['http://adm in:p w@127.0.0.1:1/x: Connection refused', 'http://[redacted]@127.0.0.1:1/x: Connection refused'],

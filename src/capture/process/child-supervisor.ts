@@ -174,7 +174,7 @@ export class ChildSupervisor {
     const extraOutputs = this.options.extraOutputs ?? [];
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe', ...extraOutputs.map(() => 'pipe' as const)] });
     this.child = child;
-    this.options.log.debug({ file, args: args.map(hideUrlCredentials), childPid: child.pid }, `${this.program} spawned`);
+    this.options.log.debug({ file, args: args.map(redactSecrets), childPid: child.pid }, `${this.program} spawned`);
     let markClosed: () => void = () => {};
     this.childClosed = new Promise((resolve) => (markClosed = resolve));
     let gone = false;
@@ -280,7 +280,7 @@ export class ChildSupervisor {
     const lines = (this.stderrRest + text).split(/\r\n|\r|\n/);
     this.stderrRest = lines.pop() ?? '';
     for (const raw of lines) {
-      const line = hideUrlCredentials(raw.trim().slice(0, MAX_LINE_CHARS));
+      const line = redactSecrets(raw.trim().slice(0, MAX_LINE_CHARS));
       if (line === '') continue;
       this.lastStderrLine = line;
       this.options.onStderrLine?.(line);
@@ -311,9 +311,4 @@ export class ChildSupervisor {
     if (timer !== null) clearTimeout(timer);
     this[which] = null;
   }
-}
-
-/** Blanks the user:password part of URLs (an RTSP camera in video.input), which ffmpeg repeats in its errors. */
-export function hideUrlCredentials(text: string): string {
-  return redactSecrets(text);
 }
