@@ -137,6 +137,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
         [ChunkKind.Jpeg]: published(ChunkKind.Jpeg),
         [ChunkKind.Pcm]: published(ChunkKind.Pcm),
         [ChunkKind.Opus]: published(ChunkKind.Opus),
+        [ChunkKind.H264]: published(ChunkKind.H264),
       },
       sent,
       dropped,

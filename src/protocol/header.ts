@@ -10,8 +10,16 @@ export const ChunkKind = {
   Jpeg: 1,
   Pcm: 2,
   Opus: 3,
+  /** One H.264 access unit in Annex B; SPS and PPS come with every keyframe. */
+  H264: 4,
 } as const;
 export type ChunkKind = (typeof ChunkKind)[keyof typeof ChunkKind];
+
+/** Bits of header byte 1. */
+export const ChunkFlag = {
+  /** An H.264 access unit a decoder can start from (IDR with SPS/PPS). */
+  Keyframe: 1,
+} as const;
 
 export interface ChunkHeader {
   kind: ChunkKind;
@@ -25,7 +33,7 @@ export interface ChunkHeader {
 export type DecodeResult = { ok: true; header: ChunkHeader; payloadOffset: number } | { ok: false; error: string };
 
 function isChunkKind(value: number): value is ChunkKind {
-  return value === ChunkKind.Jpeg || value === ChunkKind.Pcm || value === ChunkKind.Opus;
+  return value === ChunkKind.Jpeg || value === ChunkKind.Pcm || value === ChunkKind.Opus || value === ChunkKind.H264;
 }
 
 /** Writes the header into `target` at `offset`; the caller owns the 16 bytes. */

@@ -5,23 +5,31 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_CLIENT_MESSAGE_BYTES = 4096;
 
 export type AudioCodecName = 'pcm_s16le' | 'opus';
+export type VideoCodecName = 'jpeg' | 'h264';
+
+export type VideoDescription =
+  | { codec: 'jpeg'; width: number; height: number; fps: number }
+  /** codecString is the RFC 6381 name read from the stream's SPS, e.g. "avc1.42E01F". */
+  | { codec: 'h264'; codecString: string; width: number; height: number; fps: number };
 
 export interface HelloMessage {
   type: 'hello';
   version: number;
-  video: { codec: 'jpeg'; width: number; height: number; fps: number };
+  video: VideoDescription;
   audio: { codec: AudioCodecName; sampleRate: number; channels: number } | null;
 }
 
 /**
  * Client → server. `audioCodec` is our extension for browsers without an Opus decoder:
  * "pcm_s16le" asks for PCM when the daemon captures Opus (honoured when it can be).
+ * `videoCodec` "jpeg" asks for JPEG frames when the daemon captures H.264 (a browser that cannot decode it).
  */
 export interface SubscribeMessage {
   type: 'subscribe';
   video: boolean;
   audio: boolean;
   audioCodec?: AudioCodecName;
+  videoCodec?: VideoCodecName;
 }
 
 /** WebSocket close codes the server uses for bad client input. */
@@ -54,7 +62,7 @@ export function parseClientMessage(text: string): ClientMessageResult {
     return { ok: false, closeCode: CloseCode.PolicyViolation, reason: 'unknown message type' };
   }
   for (const key of Object.keys(record)) {
-    if (!['type', 'video', 'audio', 'audioCodec'].includes(key)) {
+    if (!['type', 'video', 'audio', 'audioCodec', 'videoCodec'].includes(key)) {
       return { ok: false, closeCode: CloseCode.PolicyViolation, reason: `unknown field ${key.slice(0, 32)}` };
     }
   }
@@ -67,5 +75,12 @@ export function parseClientMessage(text: string): ClientMessageResult {
   if (audioCodec !== undefined && audioCodec !== 'pcm_s16le' && audioCodec !== 'opus') {
     return { ok: false, closeCode: CloseCode.PolicyViolation, reason: 'audioCodec must be "pcm_s16le" or "opus"' };
   }
-  return { ok: true, message: { type: 'subscribe', video, audio, ...(audioCodec ? { audioCodec } : {}) } };
+  const videoCodec = record.videoCodec;
+  if (videoCodec !== undefined && videoCodec !== 'jpeg' && videoCodec !== 'h264') {
+    return { ok: false, closeCode: CloseCode.PolicyViolation, reason: 'videoCodec must be "jpeg" or "h264"' };
+  }
+  return {
+    ok: true,
+    message: { type: 'subscribe', video, audio, ...(audioCodec ? { audioCodec } : {}), ...(videoCodec ? { videoCodec } : {}) },
+  };
 }
