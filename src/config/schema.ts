@@ -67,7 +67,12 @@ const VideoSchema = z
       .default('jpeg')
       .describe('What the viewer page gets: JPEG frames, or H.264 (a fifth of the bandwidth); MJPEG endpoints serve JPEGs either way'),
     bitrateKbps: z.number().int().min(100).max(50_000).default(2000).describe('H.264 target bitrate when wscam encodes'),
-    keyframeSeconds: z.number().min(0.2).max(10).default(1).describe('H.264 keyframe interval: the longest a new or recovering viewer waits'),
+    keyframeSeconds: z
+      .number()
+      .min(0.2)
+      .max(10)
+      .default(1)
+      .describe('H.264 keyframe interval: the longest a new or recovering viewer waits'),
     input: z.array(z.string()).max(64).default(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15']),
     libcameraArgs: z
       .array(z.string().min(1))
