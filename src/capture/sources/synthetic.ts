@@ -46,6 +46,8 @@ export class SyntheticVideoSource implements CaptureSource {
   private next = 0;
   private readonly ticker: SteadyTicker;
   private running = false;
+  /** Starts that ended with no frame at all (every render failed); the next start() renders again. */
+  restarts = 0;
 
   constructor(
     private readonly config: Config['video'],
@@ -127,7 +129,10 @@ export class SyntheticVideoSource implements CaptureSource {
     }
     this.log.error(reason);
     // A partial loop still moves; with no frame at all the camera is down.
-    if (this.frames.length === 0 && this.running) this.setState({ status: 'down', reason, retryInMs: 0 });
+    if (this.frames.length === 0 && this.running) {
+      this.restarts += 1;
+      this.setState({ status: 'down', reason, retryInMs: 0 });
+    }
   }
 
   private setState(state: SourceState): void {
@@ -144,6 +149,8 @@ export class SyntheticAudioSource implements CaptureSource {
   private readonly chunkBytes: number;
   private offset = 0;
   private readonly ticker: SteadyTicker;
+  /** The tone cannot fail. */
+  readonly restarts = 0;
 
   constructor(
     config: Config['audio'],
