@@ -71,9 +71,9 @@ export class SyntheticVideoSource implements CaptureSource {
   /** Also ends a render under way; the next start() renders only the frames still missing. */
   async stop(): Promise<void> {
     this.running = false;
-    this.ticker.stop();
     const worker = this.worker;
     this.worker = undefined;
+    await this.ticker.stop();
     if (worker) await worker.terminate();
     this.setState({ status: 'stopped' });
   }
@@ -81,7 +81,7 @@ export class SyntheticVideoSource implements CaptureSource {
   private beginReplay(): void {
     this.setState({ status: 'running' });
     this.emitFrame();
-    this.ticker.start();
+    void this.ticker.start();
   }
 
   private emitFrame(): void {
@@ -168,15 +168,14 @@ export class SyntheticAudioSource implements CaptureSource {
     if (this.state.status === 'running') return Promise.resolve();
     this.state = { status: 'running' };
     this.listener.state(this.state);
-    this.ticker.start();
-    return Promise.resolve();
+    return this.ticker.start();
   }
 
   stop(): Promise<void> {
-    this.ticker.stop();
+    const stopped = this.ticker.stop();
     this.state = { status: 'stopped' };
     this.listener.state(this.state);
-    return Promise.resolve();
+    return stopped;
   }
 
   private emitChunk(): void {
