@@ -65,13 +65,13 @@ export class ReplaySource {
   }
 
   start(): void {
-    this.video.start();
-    this.audio?.start();
+    void this.video.start();
+    void this.audio?.start();
   }
 
   stop(): void {
-    this.video.stop();
-    this.audio?.stop();
+    void this.video.stop();
+    void this.audio?.stop();
   }
 }
 

@@ -1,6 +1,6 @@
 import { Authenticator, type AuthSettings } from './authenticator.js';
 import { ensureFirstRunToken, needsFirstRunToken, type FirstRunToken } from './first-run-token.js';
-import { SessionStore } from './sessions.js';
+import { SessionStateError, SessionStore } from './sessions.js';
 import { resolveStateDirectory, type StateResult } from './state-directory.js';
 
 /** What the daemon passes to openAuthenticator at start. */
@@ -37,19 +37,24 @@ export async function openAuthenticator(options: OpenAuthenticatorOptions): Prom
     if (!token.ok) return token;
     firstRunToken = token.value;
   }
-  const sessions = await SessionStore.open({
+  const sessions = new SessionStore({
     stateDir,
     idleMs: auth.sessionIdleHours * 3600_000,
     maxAgeMs: auth.sessionMaxDays * 86_400_000,
     ...(options.warn ? { warn: options.warn } : {}),
   });
-  if (!sessions.ok) return sessions;
+  try {
+    await sessions.start();
+  } catch (error) {
+    if (error instanceof SessionStateError) return { ok: false, error: error.message };
+    throw error;
+  }
   const authenticator = new Authenticator({
     auth,
-    sessions: sessions.value,
+    sessions,
     firstRunToken: firstRunToken?.token,
     secure: options.secure,
     allowedOrigins: options.allowedOrigins,
   });
-  return { ok: true, value: { authenticator, sessions: sessions.value, firstRunToken, stateDir } };
+  return { ok: true, value: { authenticator, sessions, firstRunToken, stateDir } };
 }

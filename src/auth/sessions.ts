@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ensureStateDirectory, readStateFile, writeStateFile, type StateResult } from './state-directory.js';
+import { ensureStateDirectory, readStateFile, writeStateFile } from './state-directory.js';
 import { describeError } from '../describe-error.js';
 
 /** File name of the persisted sessions inside the state directory. */
@@ -49,6 +49,11 @@ interface StoredSession {
 /** Returns the current credential stamp of a subject, or undefined when the subject no longer exists. */
 export type StampLookup = (subject: string) => string | undefined;
 
+/** The state directory or the sessions file cannot be used; SessionStore.start() rejects with it. */
+export class SessionStateError extends Error {
+  override readonly name = 'SessionStateError';
+}
+
 type EndedListener = (sessionId: string, reason: SessionEndReason) => void;
 
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -74,31 +79,38 @@ export class SessionStore {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   private writing: Promise<void> = Promise.resolve();
+  /** The file is read at the first start only: after a stop the sessions in memory are the newer ones. */
+  private loaded = false;
 
-  private constructor(private readonly options: SessionStoreOptions) {
+  constructor(private readonly options: SessionStoreOptions) {
     this.path = join(options.stateDir, SESSIONS_FILE);
     this.maxSessions = options.maxSessions ?? 1000;
     this.now = options.now ?? Date.now;
     this.warn = options.warn ?? (() => undefined);
   }
 
-  /** Loads the sessions of the previous run (dropping expired or damaged entries) and starts the flush timer. */
-  static async open(options: SessionStoreOptions): Promise<StateResult<SessionStore>> {
-    const store = new SessionStore(options);
-    const dir = await ensureStateDirectory(options.stateDir);
-    if (!dir.ok) return dir;
-    const text = await readStateFile(store.path);
-    if (!text.ok) return text;
-    if (text.value !== undefined) store.load(text.value);
-    const interval = options.flushIntervalMs ?? 60_000;
-    if (interval > 0) {
-      store.timer = setInterval(() => {
-        store.sweep();
-        if (store.dirty) void store.persist();
-      }, interval);
-      store.timer.unref();
+  /**
+   * Loads the sessions of the previous run (dropping expired or damaged entries) and starts the flush timer.
+   * Rejects with a SessionStateError (its message holds a path and an error code, nothing secret) when the
+   * state directory or the file cannot be used.
+   */
+  async start(): Promise<void> {
+    if (!this.loaded) {
+      const dir = await ensureStateDirectory(this.options.stateDir);
+      if (!dir.ok) throw new SessionStateError(dir.error);
+      const text = await readStateFile(this.path);
+      if (!text.ok) throw new SessionStateError(text.error);
+      if (text.value !== undefined) this.load(text.value);
+      this.loaded = true;
     }
-    return { ok: true, value: store };
+    const interval = this.options.flushIntervalMs ?? 60_000;
+    if (interval > 0 && !this.timer) {
+      this.timer = setInterval(() => {
+        this.sweep();
+        if (this.dirty) void this.persist();
+      }, interval);
+      this.timer.unref();
+    }
   }
 
   get size(): number {

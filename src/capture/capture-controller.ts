@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import { createCaptureSources, type CaptureSourceFactory, type CaptureSources } from './create.js';
-import type { CapturedChunk, Lifecycle, SourceState } from './source.js';
+import type { CaptureSource, CapturedChunk, Lifecycle, SourceState } from './source.js';
 
 /** What /healthz and /metrics report about one source. */
 export interface SourceHealth {
@@ -15,11 +15,15 @@ export interface SourceHealth {
   fps: number;
 }
 
-class SourceStats {
-  state: SourceState = { status: 'stopped' };
+/**
+ * What the controller itself sees of one source (video or audio) across the sources it builds: the chunks
+ * it published and why the source last failed. State and restarts are the source's own; they are read from it.
+ */
+class SourceRecord {
   chunks = 0;
-  restarts = 0;
   lastChunkAt: number | null = null;
+  /** Restarts of the sources this record's current one replaced, so the total keeps rising across reconfigures. */
+  private retiredRestarts = 0;
   private failure: string | undefined;
   private readonly recent: number[] = [];
 
@@ -32,9 +36,7 @@ class SourceStats {
   }
 
   onState(state: SourceState): void {
-    if (state.status === 'down' && this.state.status !== 'down') this.restarts += 1;
     if (state.status === 'down') this.failure = state.reason;
-    this.state = state;
   }
 
   /** A new source starts with a clean record. */
@@ -42,13 +44,18 @@ class SourceStats {
     this.failure = undefined;
   }
 
-  health(now: number): SourceHealth {
+  /** The source is being replaced: its restarts stay in the total. */
+  retire(source: CaptureSource | null): void {
+    this.retiredRestarts += source?.restarts ?? 0;
+  }
+
+  health(source: CaptureSource | null, now: number): SourceHealth {
     const window = this.recent.filter((at) => now - at <= 5000);
     return {
-      state: this.state.status,
+      state: source?.state.status ?? 'stopped',
       ...(this.failure !== undefined ? { reason: this.failure } : {}),
       chunks: this.chunks,
-      restarts: this.restarts,
+      restarts: this.retiredRestarts + (source?.restarts ?? 0),
       lastChunkAgeMs: this.lastChunkAt === null ? null : Math.round(now - this.lastChunkAt),
       fps: window.length < 2 ? 0 : Math.round(((window.length - 1) * 1000 * 10) / (window.at(-1)! - window[0]!)) / 10,
     };
@@ -88,8 +95,8 @@ export class CaptureController implements Lifecycle {
   private readonly createSources: CaptureSourceFactory;
   private config: Config;
   private sources: CaptureSources | undefined;
-  private readonly videoStats = new SourceStats();
-  private readonly audioStats = new SourceStats();
+  private readonly videoRecord = new SourceRecord();
+  private readonly audioRecord = new SourceRecord();
   /** Short-lived holds (snapshots); viewers are counted by the hub itself. */
   private holds = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -114,7 +121,7 @@ export class CaptureController implements Lifecycle {
   start(): Promise<void> {
     return this.serial(async () => {
       if (this.sources) return;
-      this.sources = this.build(this.config);
+      this.replaceSources(this.build(this.config));
       this.beginProbe();
       await this.startIfWanted();
     });
@@ -139,7 +146,7 @@ export class CaptureController implements Lifecycle {
       // Chunks kept from the old sources may be of the old format, which new viewers' hello no longer says.
       this.hub.forgetLatest();
       this.running = false;
-      this.sources = next;
+      this.replaceSources(next);
       beforeStart();
       this.beginProbe();
       await this.startIfWanted();
@@ -155,7 +162,7 @@ export class CaptureController implements Lifecycle {
       const sources = this.sources;
       if (sources && this.running) await this.stopSources(sources);
       this.running = false;
-      this.sources = undefined;
+      this.replaceSources(undefined);
     });
   }
 
@@ -182,15 +189,25 @@ export class CaptureController implements Lifecycle {
 
   private liveHealth(): { video: SourceHealth; audio: SourceHealth | null } {
     const now = performance.now();
-    return { video: this.videoStats.health(now), audio: this.sources?.audio ? this.audioStats.health(now) : null };
+    const sources = this.sources;
+    return {
+      video: this.videoRecord.health(sources?.video ?? null, now),
+      audio: sources?.audio ? this.audioRecord.health(sources.audio, now) : null,
+    };
   }
 
   private beginProbe(): void {
     this.probing = true;
     this.videoDelivered = false;
     this.lastRun = null;
-    this.videoStats.forgetFailure();
-    this.audioStats.forgetFailure();
+    this.videoRecord.forgetFailure();
+    this.audioRecord.forgetFailure();
+  }
+
+  private replaceSources(next: CaptureSources | undefined): void {
+    this.videoRecord.retire(this.sources?.video ?? null);
+    this.audioRecord.retire(this.sources?.audio ?? null);
+    this.sources = next;
   }
 
   private serial(step: () => Promise<void>): Promise<void> {
@@ -202,13 +219,13 @@ export class CaptureController implements Lifecycle {
   /** Sources whose events count only while they are the current ones, so a replaced source cannot report. */
   private build(config: Config): CaptureSources {
     const current = (): boolean => this.sources === built;
-    const listen = (stats: SourceStats) => ({
-      chunk: (chunk: CapturedChunk) => current() && this.onChunk(stats, chunk),
-      state: (state: SourceState) => current() && stats.onState(state),
+    const listen = (record: SourceRecord) => ({
+      chunk: (chunk: CapturedChunk) => current() && this.onChunk(record, chunk),
+      state: (state: SourceState) => current() && record.onState(state),
     });
     const built: CaptureSources = this.createSources(
       config,
-      { video: listen(this.videoStats), audio: listen(this.audioStats) },
+      { video: listen(this.videoRecord), audio: listen(this.audioRecord) },
       this.rootLog,
     );
     return built;
@@ -258,11 +275,11 @@ export class CaptureController implements Lifecycle {
     this.hub.forgetLatest();
   }
 
-  private onChunk(stats: SourceStats, chunk: CapturedChunk): void {
+  private onChunk(record: SourceRecord, chunk: CapturedChunk): void {
     // "No signal" pictures reach viewers but must not make a lost camera look alive.
-    if (!chunk.placeholder) stats.onChunk(performance.now());
+    if (!chunk.placeholder) record.onChunk(performance.now());
     this.hub.publish(chunk);
-    if (stats !== this.videoStats || chunk.placeholder || this.videoDelivered) return;
+    if (record !== this.videoRecord || chunk.placeholder || this.videoDelivered) return;
     this.videoDelivered = true;
     if (!this.probing) return;
     this.probing = false;

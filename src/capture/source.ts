@@ -45,6 +45,8 @@ export interface Lifecycle {
 export interface CaptureSource extends Lifecycle {
   readonly name: 'video' | 'audio';
   readonly state: SourceState;
+  /** Times it went down since it was built (each retry of a child that failed again counts). */
+  readonly restarts: number;
 }
 
 export function nowMicros(): number {

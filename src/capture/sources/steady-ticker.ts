@@ -1,5 +1,7 @@
+import type { Lifecycle } from '../source.js';
+
 /** Runs `tick` at a steady rate, scheduled against the start time so it does not drift. */
-export class SteadyTicker {
+export class SteadyTicker implements Lifecycle {
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private ticks = 0;
@@ -9,14 +11,22 @@ export class SteadyTicker {
     private readonly tick: () => void,
   ) {}
 
-  start(): void {
-    this.stop();
+  /** Begins a new grid from now (the first tick at once, in a timer); resolves with the timer set. */
+  start(): Promise<void> {
+    this.cancel();
     this.startedAt = performance.now();
     this.ticks = 0;
     this.schedule();
+    return Promise.resolve();
   }
 
-  stop(): void {
+  /** No tick runs after this is called. */
+  stop(): Promise<void> {
+    this.cancel();
+    return Promise.resolve();
+  }
+
+  private cancel(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
   }

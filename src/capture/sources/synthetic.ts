@@ -46,6 +46,8 @@ export class SyntheticVideoSource implements CaptureSource {
   private next = 0;
   private readonly ticker: SteadyTicker;
   private running = false;
+  /** Starts that ended with no frame at all (every render failed); the next start() renders again. */
+  restarts = 0;
 
   constructor(
     private readonly config: Config['video'],
@@ -69,9 +71,9 @@ export class SyntheticVideoSource implements CaptureSource {
   /** Also ends a render under way; the next start() renders only the frames still missing. */
   async stop(): Promise<void> {
     this.running = false;
-    this.ticker.stop();
     const worker = this.worker;
     this.worker = undefined;
+    await this.ticker.stop();
     if (worker) await worker.terminate();
     this.setState({ status: 'stopped' });
   }
@@ -79,7 +81,7 @@ export class SyntheticVideoSource implements CaptureSource {
   private beginReplay(): void {
     this.setState({ status: 'running' });
     this.emitFrame();
-    this.ticker.start();
+    void this.ticker.start();
   }
 
   private emitFrame(): void {
@@ -127,7 +129,10 @@ export class SyntheticVideoSource implements CaptureSource {
     }
     this.log.error(reason);
     // A partial loop still moves; with no frame at all the camera is down.
-    if (this.frames.length === 0 && this.running) this.setState({ status: 'down', reason, retryInMs: 0 });
+    if (this.frames.length === 0 && this.running) {
+      this.restarts += 1;
+      this.setState({ status: 'down', reason, retryInMs: 0 });
+    }
   }
 
   private setState(state: SourceState): void {
@@ -144,6 +149,8 @@ export class SyntheticAudioSource implements CaptureSource {
   private readonly chunkBytes: number;
   private offset = 0;
   private readonly ticker: SteadyTicker;
+  /** The tone cannot fail. */
+  readonly restarts = 0;
 
   constructor(
     config: Config['audio'],
@@ -161,15 +168,14 @@ export class SyntheticAudioSource implements CaptureSource {
     if (this.state.status === 'running') return Promise.resolve();
     this.state = { status: 'running' };
     this.listener.state(this.state);
-    this.ticker.start();
-    return Promise.resolve();
+    return this.ticker.start();
   }
 
   stop(): Promise<void> {
-    this.ticker.stop();
+    const stopped = this.ticker.stop();
     this.state = { status: 'stopped' };
     this.listener.state(this.state);
-    return Promise.resolve();
+    return stopped;
   }
 
   private emitChunk(): void {

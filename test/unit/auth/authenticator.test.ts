@@ -35,23 +35,23 @@ async function make(overrides: Partial<AuthenticatorOptions> & { auth?: AuthSett
   const clock = { now: 1_700_000_000_000 };
   const stateDir = join(root, `a${dirCount++}`);
   const auth = overrides.auth ?? settings();
-  const opened = await SessionStore.open({
+  const sessions = new SessionStore({
     stateDir,
     idleMs: auth.sessionIdleHours * 3600_000,
     maxAgeMs: auth.sessionMaxDays * 86_400_000,
     now: () => clock.now,
     flushIntervalMs: 0,
   });
-  assert.ok(opened.ok);
+  await sessions.start();
   const authenticator = new Authenticator({
     auth,
-    sessions: opened.value,
+    sessions,
     secure: false,
     allowedOrigins: [],
     throttle: new LoginThrottle({ now: () => clock.now }),
     ...overrides,
   });
-  return { authenticator, sessions: opened.value, clock, stateDir };
+  return { authenticator, sessions, clock, stateDir };
 }
 
 function cookieOf(setCookie: string | undefined): string {

@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SESSIONS_FILE, SessionStore, type SessionEndReason, type SessionStoreOptions } from '../../../src/auth/sessions.js';
+import {
+  SESSIONS_FILE,
+  SessionStateError,
+  SessionStore,
+  type SessionEndReason,
+  type SessionStoreOptions,
+} from '../../../src/auth/sessions.js';
 
 const root = await mkdtemp(join(tmpdir(), 'wscam-sessions-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -22,11 +28,16 @@ async function openStore(overrides: Partial<SessionStoreOptions> = {}) {
     flushIntervalMs: 0,
     ...overrides,
   };
-  const opened = await SessionStore.open(options);
-  assert.ok(opened.ok);
+  const store = await started(options);
   const ended: [string, SessionEndReason][] = [];
-  opened.value.onSessionEnded((id, reason) => ended.push([id, reason]));
-  return { store: opened.value, clock, ended, options };
+  store.onSessionEnded((id, reason) => ended.push([id, reason]));
+  return { store, clock, ended, options };
+}
+
+async function started(options: SessionStoreOptions): Promise<SessionStore> {
+  const store = new SessionStore(options);
+  await store.start();
+  return store;
 }
 
 describe('sessions', () => {
@@ -135,11 +146,10 @@ describe('sessions', () => {
     assert.ok(!text.includes('stamp-of-user'));
 
     const clock = { now: first.clock.now + 11 * HOUR };
-    const reopened = await SessionStore.open({ ...first.options, now: () => clock.now });
-    assert.ok(reopened.ok);
-    const seen = reopened.value.validate(kept.secret, stamps);
+    const reopened = await started({ ...first.options, now: () => clock.now });
+    const seen = reopened.validate(kept.secret, stamps);
     assert.equal(seen?.id, kept.session.id);
-    assert.equal(reopened.value.validate(loggedOut.secret, stamps), undefined);
+    assert.equal(reopened.validate(loggedOut.secret, stamps), undefined);
   });
 
   it('starts empty from a damaged file, and drops entries from the future', async () => {
@@ -147,17 +157,36 @@ describe('sessions', () => {
     const { secret } = await store.create('user:alice', 'stamp-of-user:alice');
     await store.stop();
     const path = join(options.stateDir, SESSIONS_FILE);
-    const backwards = await SessionStore.open({ ...options, now: () => clock.now - HOUR });
-    assert.ok(backwards.ok);
-    assert.equal(backwards.value.validate(secret, stamps), undefined);
+    const backwards = await started({ ...options, now: () => clock.now - HOUR });
+    assert.equal(backwards.validate(secret, stamps), undefined);
     const warnings: string[] = [];
     await writeFile(path, '{"sessions": [{"id": 1}, null, "x"]');
-    const damaged = await SessionStore.open({ ...options, warn: (message) => warnings.push(message) });
-    assert.ok(damaged.ok);
-    assert.equal(damaged.value.size, 0);
+    const damaged = await started({ ...options, warn: (message) => warnings.push(message) });
+    assert.equal(damaged.size, 0);
     assert.equal(warnings.length, 1);
     await writeFile(path, '{"sessions": [{"id": 1}, null, "x", {"id": "short"}]}');
-    const partial = await SessionStore.open(options);
-    assert.ok(partial.ok && partial.value.size === 0);
+    const partial = await started(options);
+    assert.equal(partial.size, 0);
+  });
+
+  it('start() rejects with a SessionStateError naming the path when the state directory cannot be made', async () => {
+    const file = join(root, 'not-a-directory');
+    await writeFile(file, '');
+    const store = new SessionStore({ stateDir: join(file, 'state'), idleMs: HOUR, maxAgeMs: HOUR, flushIntervalMs: 0 });
+    await assert.rejects(store.start(), (error: unknown) => {
+      assert.ok(error instanceof SessionStateError);
+      assert.match(error.message, /not-a-directory/);
+      return true;
+    });
+  });
+
+  it('a stop and a second start keep the sessions in memory instead of reading the file again', async () => {
+    const { store } = await openStore();
+    const { secret, session } = await store.create('user:alice', 'stamp-of-user:alice');
+    await store.stop();
+    await store.start();
+    assert.equal(store.validate(secret, stamps)?.id, session.id);
+    assert.equal(store.size, 1);
+    await store.stop();
   });
 });

@@ -27,71 +27,71 @@ function recording(periodMs: number): { ticker: SteadyTicker; ticks: number[] } 
   return { ticker: new SteadyTicker(periodMs, () => ticks.push(performance.now())), ticks };
 }
 
-test('ticks at start, then once per period', () => {
+test('ticks at start, then once per period', async () => {
   const { ticker, ticks } = recording(50);
-  ticker.start();
+  await ticker.start();
   advance(49);
   assert.deepEqual(ticks, [0]);
   advance(951);
   assert.equal(ticks.length, 21);
   assert.deepEqual(ticks.slice(-3), [900, 950, 1000]);
-  ticker.stop();
+  await ticker.stop();
 });
 
-test('a late callback does not make the next one late: ticks stay on the grid of the start time', () => {
+test('a late callback does not make the next one late: ticks stay on the grid of the start time', async () => {
   const { ticker, ticks } = recording(100);
-  ticker.start();
+  await ticker.start();
   advance(100);
   stallMs = 30;
   advance(200);
   assert.deepEqual(ticks, [0, 100, 230, 300]);
-  ticker.stop();
+  await ticker.stop();
 });
 
-test('a short stall is caught up, so the count matches the elapsed time', () => {
+test('a short stall is caught up, so the count matches the elapsed time', async () => {
   const { ticker, ticks } = recording(100);
-  ticker.start();
+  await ticker.start();
   advance(100);
   stallMs = 300;
   advance(100);
   assert.deepEqual(ticks, [0, 100, 500, 500, 500, 500], 'the ticks due at 200, 300, 400 and 500 ms all run at 500');
   advance(100);
   assert.equal(ticks.at(-1), 600);
-  ticker.stop();
+  await ticker.stop();
 });
 
-test('after a long stall it skips ahead instead of bursting the missed ticks', () => {
+test('after a long stall it skips ahead instead of bursting the missed ticks', async () => {
   const { ticker, ticks } = recording(100);
-  ticker.start();
+  await ticker.start();
   advance(100);
   stallMs = 2000;
   advance(100);
   assert.deepEqual(ticks, [0, 100, 2200, 2200], 'twenty missed periods give two ticks, not twenty');
   advance(1000);
   assert.deepEqual(ticks.slice(4), [2300, 2400, 2500, 2600, 2700, 2800, 2900, 3000, 3100, 3200]);
-  ticker.stop();
+  await ticker.stop();
 });
 
-test('stop() ends the ticks, and start() begins a new grid from then', () => {
+test('stop() ends the ticks, and start() begins a new grid from then', async () => {
   const { ticker, ticks } = recording(100);
-  ticker.start();
+  await ticker.start();
   advance(250);
-  ticker.stop();
+  await ticker.stop();
   advance(1000);
   assert.deepEqual(ticks, [0, 100, 200]);
-  ticker.start();
+  await ticker.start();
   advance(100);
   assert.deepEqual(ticks, [0, 100, 200, 1250, 1350]);
-  ticker.stop();
+  await ticker.stop();
 });
 
-test('a tick may stop its own ticker', () => {
+test('a tick may stop its own ticker', async () => {
   const ticks: number[] = [];
   const ticker: SteadyTicker = new SteadyTicker(10, () => {
     ticks.push(performance.now());
-    if (ticks.length === 3) ticker.stop();
+    if (ticks.length === 3) void ticker.stop();
   });
-  ticker.start();
+  await ticker.start();
   advance(1000);
   assert.deepEqual(ticks, [0, 10, 20]);
 });
