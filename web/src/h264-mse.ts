@@ -26,6 +26,10 @@ export class MsePlayer implements H264Player {
   private lastShownStartMs = -1;
   private frameCallback = 0;
   private closed = false;
+  // jMuxer makes its SourceBuffer only if the MediaSource is open when the first fragment is ready, so
+  // access units wait for that (from their newest keyframe on).
+  private opened = false;
+  private beforeOpen: Array<{ accessUnit: Uint8Array<ArrayBuffer>; captureTimeMs: number }> = [];
   private readonly onVideoError = () => {
     const error = this.video.error;
     this.events.onDecoderError(`video element: ${error ? `${error.code} ${error.message}` : 'error'}`);
@@ -50,14 +54,20 @@ export class MsePlayer implements H264Player {
       maxDelay: jmuxerMaxDelayMs,
       clearBuffer: true,
       fps,
+      onReady: () => this.open(),
       onError: (data) => this.events.onDecoderError(`MSE: ${data.name} ${data.error}`),
       onUnsupportedCodec: (codec) => this.events.onDecoderError(`MSE: cannot decode ${codec}`),
     });
     this.watchFrames();
   }
 
-  push(accessUnit: Uint8Array<ArrayBuffer>, _keyframe: boolean, captureTimeMs: number): void {
+  push(accessUnit: Uint8Array<ArrayBuffer>, keyframe: boolean, captureTimeMs: number): void {
     if (this.closed) return;
+    if (!this.opened) {
+      if (keyframe) this.beforeOpen = [];
+      this.beforeOpen.push({ accessUnit, captureTimeMs });
+      return;
+    }
     this.frames.push({ startMs: this.nextStartMs, captureTimeMs });
     this.nextStartMs += this.frameMs;
     this.muxer.feed({ video: accessUnit, duration: this.frameMs, isLastVideoFrameComplete: true });
@@ -73,6 +83,14 @@ export class MsePlayer implements H264Player {
     this.video.removeAttribute('src');
     this.video.replaceChildren();
     this.video.load();
+  }
+
+  private open(): void {
+    if (this.closed || this.opened) return;
+    this.opened = true;
+    const waiting = this.beforeOpen;
+    this.beforeOpen = [];
+    for (const { accessUnit, captureTimeMs } of waiting) this.push(accessUnit, false, captureTimeMs);
   }
 
   /** Each presented frame, from requestVideoFrameCallback where the browser has it, else timeupdate. */
