@@ -2,7 +2,6 @@ import type { PathSupport } from './video-path.js';
 
 declare global {
   /** iOS Safari's MediaSource (17.1+), the only one an iPhone has. */
-  // eslint-disable-next-line no-var
   var ManagedMediaSource: typeof MediaSource | undefined;
 }
 

@@ -31,7 +31,9 @@ export class WebCodecsPlayer implements H264Player {
     if (this.decoder.state !== 'configured') return;
     try {
       // The capture time rides along as the timestamp, so the output frame says when it was taken.
-      this.decoder.decode(new EncodedVideoChunk({ type: keyframe ? 'key' : 'delta', timestamp: Math.round(captureTimeMs * 1000), data: accessUnit }));
+      this.decoder.decode(
+        new EncodedVideoChunk({ type: keyframe ? 'key' : 'delta', timestamp: Math.round(captureTimeMs * 1000), data: accessUnit }),
+      );
     } catch (error) {
       this.events.onDecoderError(`VideoDecoder: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -13,7 +13,7 @@ export class KeyframeGate {
 
   /** True when this access unit may go to the decoder. */
   accept(sequence: number, keyframe: boolean): boolean {
-    const gap = this.lastSequence !== null && ((sequence - this.lastSequence) >>> 0) !== 1;
+    const gap = this.lastSequence !== null && (sequence - this.lastSequence) >>> 0 !== 1;
     this.lastSequence = sequence;
     if (gap && !this.waiting) {
       this.waiting = true;
