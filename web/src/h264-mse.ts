@@ -11,6 +11,8 @@ interface MediaFrame {
 
 // jMuxer's own jump to the buffered end stays as a backstop far behind ours (live-edge.ts).
 const jmuxerMaxDelayMs = 1000;
+// Frames not yet reported on screen; a `<video>` that stopped presenting (stalled, backgrounded) cannot grow it past this.
+const maxPendingFrames = 600;
 
 /**
  * H.264 through MSE: jMuxer wraps each access unit in a fragmented-MP4 fragment for a muted `<video>`
@@ -69,6 +71,7 @@ export class MsePlayer implements H264Player {
       return;
     }
     this.frames.push({ startMs: this.nextStartMs, captureTimeMs });
+    if (this.frames.length > maxPendingFrames) this.frames.shift();
     this.nextStartMs += this.frameMs;
     this.muxer.feed({ video: accessUnit, duration: this.frameMs, isLastVideoFrameComplete: true });
     this.keepLive();

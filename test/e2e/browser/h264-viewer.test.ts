@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
@@ -53,6 +53,15 @@ interface PageMedia {
   currentTime: number;
   buffered: { length: number; end(index: number): number };
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+/** Presses s and checks the download is a JPEG of the picture on screen. */
+async function assertSnapshotIsJpeg(page: Page): Promise<void> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('s')]);
+  assert.match(download.suggestedFilename(), /^wscam-\d{8}-\d{6}\.jpg$/);
+  const bytes = readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8]);
+  assert.ok(bytes.byteLength > 1000, `a ${bytes.byteLength}-byte JPEG`);
 }
 
 function viewerStats(page: Page): Promise<ViewerStats> {
@@ -153,6 +162,7 @@ describe(
       const after = await viewerStats(page);
       assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
       assert.ok(after.recentLatenciesMs.length > 0 && after.recentLatenciesMs.every((ms) => Number.isFinite(ms)));
+      await assertSnapshotIsJpeg(page);
       await page.screenshot({ path: `${ARTIFACTS}h264-webcodecs.png` });
     });
 
@@ -181,6 +191,7 @@ describe(
       );
       const after = await viewerStats(page);
       assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
+      await assertSnapshotIsJpeg(page);
       await page.screenshot({ path: `${ARTIFACTS}h264-mse.png` });
     });
 
