@@ -1,4 +1,5 @@
 import type { H264Player, H264PlayerEvents } from './h264-player.js';
+import { NewestPicture } from './newest-picture.js';
 import { wallClockMs } from './stats.js';
 
 /**
@@ -9,8 +10,7 @@ import { wallClockMs } from './stats.js';
 export class WebCodecsPlayer implements H264Player {
   private readonly decoder: VideoDecoder;
   private readonly context: CanvasRenderingContext2D;
-  private waiting: VideoFrame | null = null;
-  private drawRequested = false;
+  private readonly newest: NewestPicture<VideoFrame>;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -20,6 +20,10 @@ export class WebCodecsPlayer implements H264Player {
     const context = canvas.getContext('2d', { alpha: false });
     if (!context) throw new Error('wscam: no 2D canvas context');
     this.context = context;
+    this.newest = new NewestPicture<VideoFrame>(
+      (frame) => this.draw(frame),
+      () => events.onDropped(),
+    );
     this.decoder = new VideoDecoder({
       output: (frame) => this.keep(frame),
       error: (error) => this.events.onDecoderError(`VideoDecoder: ${error.message}`),
@@ -40,8 +44,7 @@ export class WebCodecsPlayer implements H264Player {
   }
 
   close(): void {
-    this.waiting?.close();
-    this.waiting = null;
+    this.newest.clear();
     if (this.decoder.state !== 'closed') this.decoder.close();
   }
 
@@ -50,23 +53,14 @@ export class WebCodecsPlayer implements H264Player {
       frame.close();
       return;
     }
-    if (this.waiting) {
-      this.waiting.close();
-      this.events.onDropped();
-    }
-    this.waiting = frame;
-    if (this.drawRequested) return;
-    this.drawRequested = true;
-    requestAnimationFrame(() => {
-      this.drawRequested = false;
-      this.draw();
-    });
+    this.newest.offer(frame);
   }
 
-  private draw(): void {
-    const frame = this.waiting;
-    if (!frame) return;
-    this.waiting = null;
+  private draw(frame: VideoFrame): void {
+    if (this.decoder.state === 'closed') {
+      frame.close();
+      return;
+    }
     if (this.canvas.width !== frame.displayWidth) this.canvas.width = frame.displayWidth;
     if (this.canvas.height !== frame.displayHeight) this.canvas.height = frame.displayHeight;
     this.context.drawImage(frame, 0, 0);
