@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
 import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { reloadDaemon, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 
 const ARTIFACTS = `${packagePath('test-artifacts')}/`;
 const FFMPEG = packagePath('node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
@@ -50,6 +50,8 @@ interface PageGlobals {
 interface PageMedia {
   width: number;
   height: number;
+  videoWidth: number;
+  videoHeight: number;
   currentTime: number;
   buffered: { length: number; end(index: number): number };
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
@@ -76,6 +78,12 @@ async function waitForDisplayed(page: Page, count: number): Promise<ViewerStats>
     throw new Error(`fewer than ${count} frames displayed; viewer stats: ${JSON.stringify(await viewerStats(page))}`, { cause: error });
   }
   return viewerStats(page);
+}
+
+/** Runs in the page: the pixel size of what the path draws into (the canvas, or the MSE `<video>`). */
+function displayedSize(path: string): [number, number] {
+  const element = (globalThis as unknown as PageGlobals).document.getElementById(path === 'mse' ? 'video-mse' : 'video');
+  return path === 'mse' ? [element?.videoWidth ?? 0, element?.videoHeight ?? 0] : [element?.width ?? 0, element?.height ?? 0];
 }
 
 /** Runs in the page: a checksum of the canvas pixels, to see the picture change. */
@@ -251,6 +259,25 @@ describe(
           stats.video.firstPictureMs !== null && stats.video.firstPictureMs <= KEYFRAME_SECONDS * 1000 + FIRST_PICTURE_SLACK_MS,
           `first picture after ${stats.video.firstPictureMs} ms`,
         );
+      });
+    }
+
+    // Last, as they reload the daemon: to 320×240, then back to 640×480.
+    for (const path of ['webcodecs', 'mse'] as const) {
+      test(`${path}: a new hello (SIGHUP, a new size) gets a new decoder that decodes the new format, 0 decoder errors`, async () => {
+        const page = await open(`/?video=${path}`);
+        await waitForDisplayed(page, 5);
+        const next = path === 'webcodecs' ? { width: 320, height: 240 } : { width: 640, height: 480 };
+        const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${next.width}x${next.height}:rate=15`];
+        await reloadDaemon(daemon, { ...h264Config, video: { ...h264Config.video, ...next, input } });
+        await page.waitForFunction(
+          (width) => (globalThis as unknown as PageGlobals).wscam.stats().hello?.video.width === width,
+          next.width,
+        );
+        const before = (await viewerStats(page)).framesDrawn;
+        const after = await waitForDisplayed(page, before + 10);
+        assert.deepEqual(await page.evaluate(displayedSize, path), [next.width, next.height]);
+        assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
       });
     }
 
