@@ -211,7 +211,14 @@ describe(
       assert.equal(stats.video.skippedForKeyframe, 0, 'no H.264 reached the decoder side');
     });
 
-    test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
+    test('without WebCodecs (as on a plain-http LAN address) the page picks MSE by itself', async () => {
+    const page = await open('/', { initScript: 'delete globalThis.VideoDecoder;' });
+    const stats = await waitForDisplayed(page, 5);
+    assert.equal(stats.video.path, 'mse');
+    assert.equal(stats.video.decoderErrors, 0, stats.video.lastDecoderError ?? '');
+  });
+
+  test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
       const page = await open('/', {
         initScript: 'delete globalThis.VideoDecoder; delete globalThis.MediaSource; delete globalThis.ManagedMediaSource;',
       });
