@@ -6,6 +6,7 @@ import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
 import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
 import { reloadDaemon, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { Waits } from '../../helpers/wait.js';
 
 const ARTIFACTS = `${packagePath('test-artifacts')}/`;
 const FFMPEG = packagePath('node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
@@ -212,13 +213,13 @@ describe(
     });
 
     test('without WebCodecs (as on a plain-http LAN address) the page picks MSE by itself', async () => {
-    const page = await open('/', { initScript: 'delete globalThis.VideoDecoder;' });
-    const stats = await waitForDisplayed(page, 5);
-    assert.equal(stats.video.path, 'mse');
-    assert.equal(stats.video.decoderErrors, 0, stats.video.lastDecoderError ?? '');
-  });
+      const page = await open('/', { initScript: 'delete globalThis.VideoDecoder;' });
+      const stats = await waitForDisplayed(page, 5);
+      assert.equal(stats.video.path, 'mse');
+      assert.equal(stats.video.decoderErrors, 0, stats.video.lastDecoderError ?? '');
+    });
 
-  test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
+    test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
       const page = await open('/', {
         initScript: 'delete globalThis.VideoDecoder; delete globalThis.MediaSource; delete globalThis.ManagedMediaSource;',
       });
@@ -255,6 +256,35 @@ describe(
         assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
       });
     }
+
+    test('a hidden tab decodes nothing; shown again it resumes at a keyframe with 0 decoder errors', async () => {
+      // document.hidden under the test's control: headless Chromium has no real tab to hide.
+      const hideable =
+        "let hidden = false; Object.defineProperty(Document.prototype, 'hidden', { get: () => hidden }); globalThis.setHidden = (value) => { hidden = value; };";
+      const waits = new Waits();
+      let arrivedWhileHidden = 0;
+      let hidden = false;
+      const page = await open('/', {
+        initScript: hideable,
+        hold: (message) => {
+          if (hidden && message[0] === 4) arrivedWhileHidden++;
+          waits.wake();
+          return false;
+        },
+      });
+      await waitForDisplayed(page, 5);
+      await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(true));
+      hidden = true;
+      const before = (await viewerStats(page)).framesDrawn;
+      // Two keyframe intervals of access units reach the hidden page.
+      await waits.until(() => arrivedWhileHidden >= 2 * KEYFRAME_SECONDS * 15, { timeoutMs: WAIT_MS, what: 'access units while hidden' });
+      const whileHidden = (await viewerStats(page)).framesDrawn;
+      assert.ok(whileHidden <= before + 1, `${whileHidden - before} frames displayed while hidden (one may have been in the decoder)`);
+      await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(false));
+      hidden = false;
+      const resumed = await waitForDisplayed(page, whileHidden + 10);
+      assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
+    });
 
     for (const path of ['webcodecs', 'mse'] as const) {
       test(`${path}: a new viewer starts from the current GOP, with a picture within one keyframe interval + ${FIRST_PICTURE_SLACK_MS} ms`, async () => {
