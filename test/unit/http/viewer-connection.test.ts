@@ -22,7 +22,7 @@ const fixture = encodeLavfi(
 );
 const units: H264Chunk[] = (() => {
   const parser = new H264AccessUnitParser();
-  return [...parser.push(fixture.stream, 0), ...parser.end(0)];
+  return [...parser.push(fixture.stream, 0), ...parser.end()];
 })();
 const jpegPayload = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
 const log = createRootLogger('silent');
