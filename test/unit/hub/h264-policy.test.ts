@@ -18,7 +18,7 @@ const fixture = encodeLavfi(
 );
 const units: H264Chunk[] = (() => {
   const parser = new H264AccessUnitParser();
-  return [...parser.push(fixture.stream, 0), ...parser.end(0)];
+  return [...parser.push(fixture.stream, 0), ...parser.end()];
 })();
 const GOP = 10;
 assert.equal(units.length, 60);
