@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { ChunkFlag, ChunkKind } from '../../../src/protocol/header.js';
 import { startDaemon } from '../../helpers/daemon.js';
 import { TestViewer, type ReceivedChunk } from '../../helpers/ws-viewer.js';
+import { decodedFrames } from '../../unit/capture/h264-fixtures.js';
 
 // testsrc2 at a high bitrate, so a stalled viewer's socket buffers fill within seconds.
 const VIDEO: ConfigInput['video'] = {
@@ -26,17 +26,6 @@ async function metric(baseUrl: string, name: string): Promise<number> {
 }
 
 const isKeyframe = (unit: ReceivedChunk) => (unit.flags & ChunkFlag.Keyframe) !== 0;
-
-/** Decodes access units with ffmpeg (-xerror: any decoding error fails); returns the frames decoded. */
-function decodedFrames(units: ReceivedChunk[]): number {
-  const args = ['-hide_banner', '-loglevel', 'error', '-xerror', '-f', 'h264', '-i', 'pipe:0', '-f', 'framemd5', 'pipe:1'];
-  const result = spawnSync('ffmpeg', args, { input: Buffer.concat(units.map((unit) => unit.payload)), maxBuffer: 64 * 1024 * 1024 });
-  assert.equal(result.status, 0, `ffmpeg could not decode what the viewer got: ${result.stderr?.toString()}`);
-  return result.stdout
-    .toString()
-    .split('\n')
-    .filter((line) => /^\d/.test(line)).length;
-}
 
 test('H.264: a viewer that stops reading resumes at a keyframe, never a P-frame after a gap, and decodes without an error', async () => {
   const daemon = await startDaemon({ config: { video: VIDEO, audio: { enabled: false } } });
@@ -71,7 +60,7 @@ test('H.264: a viewer that stops reading resumes at a keyframe, never a P-frame 
       assert.ok(isKeyframe(units[index]!), `after the gap before ${units[index]!.sequence} comes a keyframe`);
     }
     assert.ok(gaps >= 1, 'the stalled viewer skipped');
-    assert.equal(decodedFrames(units), units.length, 'every access unit it got decodes');
+    assert.equal(decodedFrames(Buffer.concat(units.map((unit) => unit.payload))), units.length, 'every access unit it got decodes');
 
     const fastUnits = fast.of(ChunkKind.H264);
     assert.ok(isKeyframe(fastUnits[0]!));
