@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { H264AccessUnitParser, type H264Chunk } from '../../../src/capture/formats/h264-access-units.js';
 import { ConfigSchema, type ConfigInput } from '../../../src/config/schema.js';
 import { helloFor } from '../../../src/hello.js';
 import { ViewerConnection } from '../../../src/http/viewer-connection.js';
@@ -12,7 +11,7 @@ import { createRootLogger } from '../../../src/log.js';
 import { ChunkFlag, ChunkKind } from '../../../src/protocol/header.js';
 import type { HelloMessage } from '../../../src/protocol/messages.js';
 import { TestViewer } from '../../helpers/ws-viewer.js';
-import { CAMERA_LIKE_GRAPH, encodeLavfi } from '../capture/h264-fixtures.js';
+import { accessUnitsOf, CAMERA_LIKE_GRAPH, encodeLavfi } from '../capture/h264-fixtures.js';
 
 const fixture = encodeLavfi(
   'viewer fixture',
@@ -20,10 +19,7 @@ const fixture = encodeLavfi(
   ['-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '5', '-x264-params', 'repeat-headers=1'],
   20,
 );
-const units: H264Chunk[] = (() => {
-  const parser = new H264AccessUnitParser();
-  return [...parser.push(fixture.stream, 0), ...parser.end()];
-})();
+const units = accessUnitsOf(fixture);
 const jpegPayload = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
 const log = createRootLogger('silent');
 const servers: Server[] = [];
