@@ -1,5 +1,5 @@
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,6 +89,12 @@ const DAEMON_IDLE_SECONDS = 1;
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = packagePath('dist', 'main.js');
 const RESULTS_DIR = packagePath('bench', 'results');
+/**
+ * The node flags the systemd unit gives the daemon (its NODE_OPTIONS line): every Node server gets
+ * them, so wscam runs as on a board and the references under the same V8 settings.
+ */
+const UNIT_NODE_OPTIONS =
+  /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(packagePath('systemd', 'wscam.service'), 'utf8'))?.[1]?.split(/\s+/) ?? [];
 /** The reference servers render the test loop before they listen (~15 s at 720p). */
 const READY_TIMEOUT_MS = 120_000;
 const FIRST_FRAME_TIMEOUT_MS = 120_000;
@@ -288,7 +294,13 @@ async function prepareCFloor(options: BenchOptions, port: number, workDir: strin
 }
 
 function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOptions, port: number, workDir: string): string[] {
-  const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href, ...options.nodeArgs];
+  const nodeArgs = [
+    '--expose-gc',
+    '--import',
+    pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href,
+    ...UNIT_NODE_OPTIONS,
+    ...options.nodeArgs,
+  ];
   if (options.cpuProfDir) {
     // 200 µs sampling: per-frame work is a few µs, the default 1 ms misses most of it.
     nodeArgs.push(
@@ -862,6 +874,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     `wscam bench: profile ${options.profile}, ${options.clients} fast + ${options.stalled} stalled viewers, ` +
       `${options.width}x${options.height}@${options.fps}${options.audio ? ' + PCM 20 ms' : ''}, ` +
       `${options.seconds} s after ${options.warmup} s warm-up, transport ${options.transport}, source ${options.source}`,
+    `node flags of every Node server: ${[...UNIT_NODE_OPTIONS, ...options.nodeArgs].join(' ') || 'none'} (the unit's NODE_OPTIONS, then --node-args)`,
     '',
     line(header),
     ...body.map(line),
