@@ -43,7 +43,7 @@ interface Report {
       loopDelayMs?: { p99: number; max: number } | null;
     }
   >;
-  ratios: { floor: { cpuPerMessage: number } | null };
+  ratios: { floor: { cpuPerMessage: number | null } | null };
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
 
@@ -82,7 +82,8 @@ function assertShape(stdout: string, report: Report, servers: string[]): void {
   }
   const loopDelay = report.results.wscam!.loopDelayMs;
   assert.ok(loopDelay && Number.isFinite(loopDelay.p99) && loopDelay.max >= loopDelay.p99, 'the daemon reported its event-loop delay');
-  assert.ok(report.ratios.floor && Number.isFinite(report.ratios.floor.cpuPerMessage), 'ratio to the floor');
+  // A 2 s window may hold no 10 ms CPU tick of a reference (the ratio is then infinite, null in JSON): the shape, not the value.
+  assert.ok(report.ratios.floor && 'cpuPerMessage' in report.ratios.floor, 'ratio to the floor');
   assert.ok(report.targets.length >= 5, 'targets listed');
   for (const target of report.targets) assert.equal(typeof target.met, 'boolean', target.target);
   assert.match(stdout, /^targets \(wscam\):$/m);
