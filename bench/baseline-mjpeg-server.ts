@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { MJPEG_BOUNDARY, mjpegPart } from '../src/http/mjpeg-part.js';
 import { SharedChunk } from '../src/hub/shared-chunk.js';
-import { renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
+import { parseReferenceArgs, referenceSource, serveReference } from './frames.js';
 
 /**
  * The MJPEG baseline: what tutorials do. A node:http server that `res.write`s every part to every
@@ -9,7 +9,6 @@ import { renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } fr
  */
 
 const options = parseReferenceArgs(process.argv.slice(2));
-const frames = await renderTestFrames(options.width, options.height, options.fps);
 const responses = new Set<ServerResponse>();
 
 const http = createServer((_req, res) => {
@@ -23,7 +22,7 @@ const http = createServer((_req, res) => {
   res.once('close', () => responses.delete(res));
 });
 
-const source = new ReplaySource(frames, options.fps, false, (chunk) => {
+const source = await referenceSource(options, (chunk) => {
   const part = new SharedChunk(chunk.kind, chunk.sequence, chunk.captureTimeUs, chunk.payload).as(mjpegPart);
   for (const res of responses) res.write(part);
 });

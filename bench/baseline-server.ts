@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { encodeHeader, HEADER_BYTES } from '../src/protocol/header.js';
-import { helloMessage, renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
+import { helloMessage, parseReferenceArgs, referenceSource, serveReference } from './frames.js';
 
 /**
  * The baseline: what tutorials do. A plain `ws` server that sends every chunk to every client
@@ -9,7 +9,6 @@ import { helloMessage, renderTestFrames, parseReferenceArgs, ReplaySource, serve
  */
 
 const options = parseReferenceArgs(process.argv.slice(2));
-const frames = await renderTestFrames(options.width, options.height, options.fps);
 const hello = JSON.stringify(helloMessage(options.width, options.height, options.fps, options.audio));
 
 const http = createServer((_req, res) => {
@@ -21,7 +20,7 @@ wss.on('connection', (ws) => {
   ws.send(hello);
 });
 
-const source = new ReplaySource(frames, options.fps, options.audio, (chunk) => {
+const source = await referenceSource(options, (chunk) => {
   // The message (16-byte header + payload) is built once; ws frames it per client.
   const message = Buffer.allocUnsafe(HEADER_BYTES + chunk.payload.length);
   encodeHeader({ kind: chunk.kind, flags: 0, sequence: chunk.sequence, captureTimeUs: chunk.captureTimeUs }, message);

@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { MJPEG_BOUNDARY, mjpegPart } from '../src/http/mjpeg-part.js';
 import { SharedChunk } from '../src/hub/shared-chunk.js';
-import { renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
+import { parseReferenceArgs, referenceSource, serveReference } from './frames.js';
 
 /**
  * The MJPEG floor: a bare node:net server that answers any request with a multipart head (no
@@ -15,7 +15,6 @@ const RESPONSE_HEAD =
   'Cache-Control: no-store\r\nConnection: close\r\n\r\n';
 
 const options = parseReferenceArgs(process.argv.slice(2));
-const frames = await renderTestFrames(options.width, options.height, options.fps);
 const sockets = new Set<Socket>();
 
 const server = createServer((socket) => {
@@ -37,7 +36,7 @@ const server = createServer((socket) => {
   socket.on('close', () => sockets.delete(socket));
 });
 
-const source = new ReplaySource(frames, options.fps, false, (chunk) => {
+const source = await referenceSource(options, (chunk) => {
   const part = new SharedChunk(chunk.kind, chunk.sequence, chunk.captureTimeUs, chunk.payload).as(mjpegPart);
   for (const socket of sockets) {
     if (socket.writableLength < part.length) socket.write(part);

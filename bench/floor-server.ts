@@ -4,7 +4,7 @@ import { webSocketFrame } from '../src/http/websocket-frame.js';
 import { SharedChunk } from '../src/hub/shared-chunk.js';
 import { AUDIO_BUFFER_BUDGET } from '../src/hub/viewer.js';
 import { ChunkKind } from '../src/protocol/header.js';
-import { helloMessage, renderTestFrames, parseReferenceArgs, ReplaySource, serveReference } from './frames.js';
+import { helloMessage, parseReferenceArgs, referenceSource, serveReference } from './frames.js';
 
 /**
  * The floor: the least CPU Node can spend per delivered frame. A bare node:net server that does
@@ -16,7 +16,6 @@ const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_REQUEST_BYTES = 8192;
 
 const options = parseReferenceArgs(process.argv.slice(2));
-const frames = await renderTestFrames(options.width, options.height, options.fps);
 const helloText = Buffer.from(JSON.stringify(helloMessage(options.width, options.height, options.fps, options.audio)));
 const helloFrame = Buffer.concat([textFrameHeader(helloText.length), helloText]);
 const sockets = new Set<Socket>();
@@ -60,7 +59,7 @@ const server = createServer((socket) => {
   socket.on('close', () => sockets.delete(socket));
 });
 
-const source = new ReplaySource(frames, options.fps, options.audio, (chunk) => {
+const source = await referenceSource(options, (chunk) => {
   const frame = new SharedChunk(chunk.kind, chunk.sequence, chunk.captureTimeUs, chunk.payload).as(webSocketFrame);
   const limit = chunk.kind === ChunkKind.Jpeg ? frame.length : AUDIO_BUFFER_BUDGET;
   for (const socket of sockets) {

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo, Server } from 'node:net';
 import { SteadyTicker } from '../src/capture/sources/steady-ticker.js';
 import { testToneSecond } from '../src/capture/sources/synthetic.js';
@@ -34,8 +35,14 @@ export interface BenchChunk {
   payload: Buffer;
 }
 
+/** What feeds a reference server: started once it listens, stopped at its end. */
+export interface ChunkSource {
+  start(): void;
+  stop(): void;
+}
+
 /** The reference servers' capture: the daemon's JPEG loop at `fps`, plus 20 ms PCM chunks if asked. */
-export class ReplaySource {
+export class ReplaySource implements ChunkSource {
   private readonly video: SteadyTicker;
   private readonly audio: SteadyTicker | undefined;
   private videoSequence = 0;
@@ -75,6 +82,64 @@ export class ReplaySource {
   }
 }
 
+const JPEG_EOI = Buffer.from([0xff, 0xd9]);
+
+/**
+ * `--source ffmpeg` for a reference server: the same ffmpeg command as the daemon's capture, its
+ * stdout cut at each EOI with indexOf (ffmpeg's own JPEGs carry no thumbnail, so the first FFD9 ends
+ * the frame) — the least a Node process can do to turn that byte stream into frames.
+ */
+export class FfmpegFeed implements ChunkSource {
+  private child: ChildProcess | undefined;
+  private pending: Buffer[] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly argv: string[],
+    private readonly onChunk: (chunk: BenchChunk) => void,
+  ) {}
+
+  start(): void {
+    const [file, ...args] = this.argv;
+    const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = child;
+    child.stdout.on('data', (data: Buffer) => this.cut(data));
+  }
+
+  stop(): void {
+    this.child?.kill('SIGKILL');
+    this.child = undefined;
+  }
+
+  private cut(data: Buffer): void {
+    let start = 0;
+    // An EOI split across two reads: its FF ended the previous one.
+    if (data[0] === 0xd9 && this.pending.at(-1)?.at(-1) === 0xff) {
+      this.emit(data.subarray(0, 1));
+      start = 1;
+    }
+    for (let eoi = data.indexOf(JPEG_EOI, start); eoi >= 0; eoi = data.indexOf(JPEG_EOI, start)) {
+      this.emit(data.subarray(start, eoi + 2));
+      start = eoi + 2;
+    }
+    if (start < data.length) this.pending.push(data.subarray(start));
+  }
+
+  /** The last piece of a frame: with what came before it, one payload. */
+  private emit(last: Buffer): void {
+    const payload = this.pending.length === 0 ? last : Buffer.concat([...this.pending, last]);
+    this.pending = [];
+    this.onChunk({ kind: ChunkKind.Jpeg, sequence: this.sequence++, captureTimeUs: nowMicros(), payload });
+  }
+}
+
+/** A reference server's source: the ffmpeg command given with `--ffmpeg`, else the daemon's loop rendered here. */
+export async function referenceSource(options: ReferenceServerOptions, onChunk: (chunk: BenchChunk) => void): Promise<ChunkSource> {
+  if (options.ffmpeg) return new FfmpegFeed(options.ffmpeg, onChunk);
+  const frames = await renderTestFrames(options.width, options.height, options.fps);
+  return new ReplaySource(frames, options.fps, options.audio, onChunk);
+}
+
 /** The hello the daemon sends for the same settings. */
 export function helloMessage(width: number, height: number, fps: number, withAudio: boolean): HelloMessage {
   return {
@@ -92,9 +157,11 @@ export interface ReferenceServerOptions {
   height: number;
   fps: number;
   audio: boolean;
+  /** The daemon's ffmpeg capture command (program first), for `--source ffmpeg`. */
+  ffmpeg?: string[];
 }
 
-/** argv of the reference servers: --host --port --size WxH --fps N [--audio]. */
+/** argv of the reference servers: --host --port --size WxH --fps N [--audio] [--ffmpeg JSON-ARGV]. */
 export function parseReferenceArgs(argv: string[]): ReferenceServerOptions {
   const options: ReferenceServerOptions = { host: '127.0.0.1', port: 0, width: 1280, height: 720, fps: 30, audio: false };
   for (let index = 0; index < argv.length; index += 1) {
@@ -108,6 +175,7 @@ export function parseReferenceArgs(argv: string[]): ReferenceServerOptions {
     if (name === '--host') options.host = value;
     else if (name === '--port') options.port = Number(value);
     else if (name === '--fps') options.fps = Number(value);
+    else if (name === '--ffmpeg') options.ffmpeg = JSON.parse(value) as string[];
     else if (name === '--size') {
       const match = /^(\d+)x(\d+)$/.exec(value);
       if (!match) throw new Error(`--size: expected WxH, got "${value}"`);
@@ -123,7 +191,7 @@ export function parseReferenceArgs(argv: string[]): ReferenceServerOptions {
  * or SIGINT stop the replay, end every connection (`endAll`) and exit normally, so --cpu-prof can
  * write its profile.
  */
-export function serveReference(server: Server, options: ReferenceServerOptions, source: ReplaySource, endAll: () => void): void {
+export function serveReference(server: Server, options: ReferenceServerOptions, source: ChunkSource, endAll: () => void): void {
   server.listen(options.port, options.host, () => {
     source.start();
     logListening(options.host, (server.address() as AddressInfo).port);

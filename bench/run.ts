@@ -1,5 +1,5 @@
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,7 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { nowMicros } from '../src/capture/source.js';
-import type { ConfigInput } from '../src/config/schema.js';
+import { videoArgs } from '../src/capture/process/ffmpeg-args.js';
+import { ConfigSchema, type ConfigInput } from '../src/config/schema.js';
 import { ChunkKind, decodeHeader } from '../src/protocol/header.js';
 import { AUDIO_CHUNK_MS, helloMessage, renderTestFrames } from './frames.js';
 import { sweepChartSvg, type SweepPoint } from './sweep-chart.js';
@@ -88,6 +89,12 @@ const DAEMON_IDLE_SECONDS = 1;
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const MAIN_JS = packagePath('dist', 'main.js');
 const RESULTS_DIR = packagePath('bench', 'results');
+/**
+ * The node flags the systemd unit gives the daemon (its NODE_OPTIONS line): every Node server gets
+ * them, so wscam runs as on a board and the references under the same V8 settings.
+ */
+const UNIT_NODE_OPTIONS =
+  /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(packagePath('systemd', 'wscam.service'), 'utf8'))?.[1]?.split(/\s+/) ?? [];
 /** The reference servers render the test loop before they listen (~15 s at 720p). */
 const READY_TIMEOUT_MS = 120_000;
 const FIRST_FRAME_TIMEOUT_MS = 120_000;
@@ -145,16 +152,18 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   const size = /^(\d+)x(\d+)$/.exec(values.size ?? profile.size);
   if (!size) throw new Error('--size: WxH, e.g. 1280x720');
-  const cFloorApplies = values.transport !== 'mjpeg' && !profile.audio;
+  const cFloorApplies = values.transport !== 'mjpeg' && !profile.audio && values.source !== 'ffmpeg';
   const only = (values.only?.split(',').map((name) => name.trim()) ?? [
     ...DEFAULT_SERVERS,
     ...(cFloorApplies ? ['cfloor'] : []),
   ]) as ServerName[];
   for (const name of only) if (!SERVER_NAMES.includes(name)) throw new Error(`--only: unknown server "${name}"`);
-  if (only.includes('cfloor') && !cFloorApplies) throw new Error('--only cfloor: the C floor serves WebSocket video only');
+  if (only.includes('cfloor') && !cFloorApplies)
+    throw new Error('--only cfloor: the C floor serves WebSocket video from the test loop only');
   if (values.source !== 'test' && values.source !== 'ffmpeg') throw new Error('--source: test or ffmpeg');
   if (values.transport !== 'ws' && values.transport !== 'mjpeg') throw new Error('--transport: ws or mjpeg');
   if (values.transport === 'mjpeg' && profile.audio) throw new Error('--transport mjpeg carries no audio: use the default profile');
+  if (values.source === 'ffmpeg' && profile.audio) throw new Error('--source ffmpeg feeds video only: use the default profile');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
     profile: profileName,
@@ -245,7 +254,21 @@ interface StartedServer {
   output: () => string;
   /** The synthetic loop is fully rendered (the references render theirs before listening). */
   sourceReady: () => boolean;
+  /** What the memory was made of after the latest full GC (gc-preload.ts's line). */
+  memory: () => BenchMemory | undefined;
 }
+
+/** process.memoryUsage() after a full GC, in MB, and V8's heap spaces by name. */
+interface BenchMemory {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, number>;
+}
+
+const MEMORY_LINE = /\{"benchMemory":(\{.*\})\}\n/g;
 
 const C_FLOOR_SOURCE = fileURLToPath(new URL('../../bench/c-floor/floor.c', import.meta.url));
 
@@ -271,7 +294,13 @@ async function prepareCFloor(options: BenchOptions, port: number, workDir: strin
 }
 
 function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOptions, port: number, workDir: string): string[] {
-  const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href, ...options.nodeArgs];
+  const nodeArgs = [
+    '--expose-gc',
+    '--import',
+    pathToFileURL(join(BENCH_DIR, 'gc-preload.js')).href,
+    ...UNIT_NODE_OPTIONS,
+    ...options.nodeArgs,
+  ];
   if (options.cpuProfDir) {
     // 200 µs sampling: per-frame work is a few µs, the default 1 ms misses most of it.
     nodeArgs.push(
@@ -283,33 +312,7 @@ function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOption
   }
   const size = `${options.width}x${options.height}`;
   if (name === 'wscam') {
-    const config: ConfigInput = {
-      auth: { disabled: true },
-      video:
-        options.source === 'ffmpeg'
-          ? {
-              source: 'ffmpeg',
-              input: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${options.fps}`],
-              width: options.width,
-              height: options.height,
-              fps: options.fps,
-              quality: 80,
-              idleSeconds: DAEMON_IDLE_SECONDS,
-            }
-          : {
-              source: 'test',
-              width: options.width,
-              height: options.height,
-              fps: options.fps,
-              quality: 80,
-              idleSeconds: DAEMON_IDLE_SECONDS,
-            },
-      audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
-      // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
-      clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
-      // info, for the "test pattern rendered" line; nothing is logged per frame.
-      log: { level: 'info' },
-    };
+    const config = daemonConfig(options);
     const configPath = join(workDir, 'config.json');
     writeFileSync(configPath, JSON.stringify(config));
     return [...nodeArgs, MAIN_JS, '--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
@@ -327,7 +330,57 @@ function serverCommand(name: Exclude<ServerName, 'cfloor'>, options: BenchOption
     '--fps',
     String(options.fps),
     ...(options.audio ? ['--audio'] : []),
+    // The same ffmpeg command as the daemon's capture, so the references are fed the same bytes.
+    ...(options.source === 'ffmpeg'
+      ? ['--ffmpeg', JSON.stringify(['ffmpeg', ...videoArgs(ConfigSchema.parse(daemonConfig(options)).video, 'mjpeg')])]
+      : []),
   ];
+}
+
+/** The daemon's config for a run: auth off, the chosen source, stalled viewers never cut by the heartbeat. */
+function daemonConfig(options: BenchOptions): ConfigInput {
+  const size = `${options.width}x${options.height}`;
+  return {
+    auth: { disabled: true },
+    video:
+      options.source === 'ffmpeg'
+        ? {
+            source: 'ffmpeg',
+            input: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${options.fps}`],
+            width: options.width,
+            height: options.height,
+            fps: options.fps,
+            quality: 80,
+            idleSeconds: DAEMON_IDLE_SECONDS,
+          }
+        : {
+            source: 'test',
+            width: options.width,
+            height: options.height,
+            fps: options.fps,
+            quality: 80,
+            idleSeconds: DAEMON_IDLE_SECONDS,
+          },
+    audio: options.audio ? { enabled: true, source: 'test', codec: 'pcm' } : { enabled: false },
+    // The heartbeat outlasts the run, so stalled viewers stay connected the whole time.
+    clients: { max: 1000, heartbeatSeconds: Math.min(3600, Math.max(60, options.warmup + options.seconds + 60)) },
+    // info, for the "test pattern rendered" line; nothing is logged per frame.
+    log: { level: 'info' },
+  };
+}
+
+function fmtMemory(memory: BenchMemory | undefined): string {
+  return memory ? `${memory.heapUsed} / ${memory.heapTotal}, ${memory.external}` : 'n/a';
+}
+
+/** CLOCK_MONOTONIC in µs: the clock of a V8 CPU profile's timestamps, the same in every process. */
+function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** The measured window beside the server's profile, so profile-summary.js reads only the fan-out. */
+function writeProfileWindow(dir: string, name: ServerName, startUs: number, endUs: number): void {
+  writeFileSync(join(dir, `${name}-${process.pid}.window.json`), JSON.stringify({ startUs, endUs }));
 }
 
 /** Starts one server on a free port and waits until it accepts connections. */
@@ -343,8 +396,10 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
   let output = '';
   let listening = false;
   let patternRendered = name !== 'wscam';
+  let memory: BenchMemory | undefined;
   // Always drained: a full stdout pipe would block the server.
   const keep = (text: string) => {
+    for (const match of text.matchAll(MEMORY_LINE)) memory = JSON.parse(match[1]!) as BenchMemory;
     if (output.length < 64 * 1024) output += text;
     if (text.includes('"msg":"listening"')) listening = true;
     if (text.includes('"msg":"test pattern rendered"')) patternRendered = true;
@@ -366,7 +421,7 @@ async function startServer(name: ServerName, options: BenchOptions, workDir: str
     await sleep(200);
   }
   const sourceReady = () => patternRendered || options.source !== 'test';
-  return { child, port, output: () => output, sourceReady };
+  return { child, port, output: () => output, sourceReady, memory: () => memory };
 }
 
 class ViewersProcess {
@@ -436,6 +491,8 @@ interface ServerResult {
     endAfterGcBytes: number;
     growthBytes: number;
     timelineMsKiB: Array<[number, number]>;
+    /** After the full GC at the window's end: heap, external and V8's spaces, MB. */
+    afterGc: BenchMemory | undefined;
   };
   videoFps?: { min: number; median: number; source: number };
   audioPerSecond?: { min: number; median: number; source: number } | null;
@@ -515,6 +572,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const mainStart = cpuTimes(pid, pid);
     const cpuStart = cpu();
     const wallStart = performance.now();
+    const monotonicStartUs = monotonicMicros();
     await viewers.request({ cmd: 'start' }, 'started');
     if (name === 'wscam') await scrapeLoopDelay(server.port);
     const rssStart = rssBytes(pid) ?? 0;
@@ -531,6 +589,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     }
     const result = await viewers.request({ cmd: 'stop' }, 'result');
     const cpuEnd = cpu();
+    if (options.cpuProfDir) writeProfileWindow(options.cpuProfDir, name, monotonicStartUs, monotonicMicros());
     const loopDelayMs = name === 'wscam' ? await scrapeLoopDelay(server.port) : null;
     const wallSeconds = (performance.now() - wallStart) / 1000;
     const viewersCpuEnd = cpuSeconds(viewersPid) ?? viewersCpuStart;
@@ -576,6 +635,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
         endAfterGcBytes: rssEndAfterGc,
         growthBytes: rssEndAfterGc - rssStart,
         timelineMsKiB: rssTimeline,
+        afterGc: server.memory(),
       },
       videoFps: { min: Math.min(...videoFps), median: median(videoFps), source: options.fps },
       audioPerSecond: options.audio ? { min: Math.min(...audioPerSecond), median: median(audioPerSecond), source: audioSource } : null,
@@ -792,6 +852,7 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
     ['machine load avg before / after', (r) => `${r.loadAverage!.before.toFixed(2)} / ${r.loadAverage!.after.toFixed(2)}`],
     ['RSS start / peak / end MB', (r) => `${mb(r.rss!.startBytes)} / ${mb(r.rss!.peakBytes)} / ${mb(r.rss!.endBytes)}`],
     ['RSS end after GC − start MB', (r) => `${mb(r.rss!.growthBytes)} (${mb(r.rss!.endAfterGcBytes)})`],
+    ['  after GC: heap used / total, external MB', (r) => fmtMemory(r.rss!.afterGc)],
     ['delivered MB/s total', (r) => (r.bytesPerSecond! / 1e6).toFixed(1)],
     ['viewers process CPU s/s', (r) => r.viewersCpuPerSecond!.toFixed(3)],
   ];
@@ -812,7 +873,8 @@ function printTable(results: Partial<Record<ServerName, ServerResult>>, comparis
   out.push(
     `wscam bench: profile ${options.profile}, ${options.clients} fast + ${options.stalled} stalled viewers, ` +
       `${options.width}x${options.height}@${options.fps}${options.audio ? ' + PCM 20 ms' : ''}, ` +
-      `${options.seconds} s after ${options.warmup} s warm-up, transport ${options.transport}, wscam source ${options.source}`,
+      `${options.seconds} s after ${options.warmup} s warm-up, transport ${options.transport}, source ${options.source}`,
+    `node flags of every Node server: ${[...UNIT_NODE_OPTIONS, ...options.nodeArgs].join(' ') || 'none'} (the unit's NODE_OPTIONS, then --node-args)`,
     '',
     line(header),
     ...body.map(line),

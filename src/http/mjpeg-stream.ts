@@ -21,6 +21,9 @@ export function serveMjpegStream(
   owner: SessionBinding,
   log: Logger,
 ): Transport | undefined {
+  // No chunked coding: the body runs until the connection closes, so each part goes to the socket as
+  // it is, one write of the shared buffer (chunked coding made every part a corked writev of three).
+  res.removeHeader('Transfer-Encoding');
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'Content-Type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`,
@@ -28,20 +31,25 @@ export function serveMjpegStream(
     Pragma: 'no-cache',
     Connection: 'close',
   });
-  if (req.method === 'HEAD') {
+  const socket = res.socket;
+  if (req.method === 'HEAD' || socket === null) {
     res.end();
     return undefined;
   }
-  res.socket?.setNoDelay(true);
+  // The head goes out now, so the parts written to the socket after it cannot overtake it.
+  res.flushHeaders();
+  socket.setNoDelay(true);
   const viewer = hub.attach({
-    bufferedBytes: () => res.writableLength,
+    bufferedBytes: () => socket.writableLength,
     write: (chunk) => {
       const part = chunk.as(mjpegPart);
-      res.write(part);
+      // Ended (shutdown) or cut: the hub detaches on close, a frame may still come before it.
+      if (!socket.writable) return 0;
+      socket.write(part);
       return part.length;
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
-    whenDrained: (callback) => res.once('drain', callback),
+    whenDrained: (callback) => socket.once('drain', callback),
     disconnect: (reason) => {
       log.info({ remote: req.socket.remoteAddress, reason }, 'mjpeg viewer stuck over its send limit: cut');
       res.destroy();
@@ -68,7 +76,7 @@ export function serveMjpegStream(
     },
     heartbeat: () => {
       // The hub sends only while the queue has room, so a send since the last beat means the peer reads.
-      const progressed = res.writableLength === 0 || viewer.counters.sent !== sentAtLastBeat;
+      const progressed = socket.writableLength === 0 || viewer.counters.sent !== sentAtLastBeat;
       sentAtLastBeat = viewer.counters.sent;
       stalled = progressed ? 0 : stalled + 1;
       if (stalled < STALLED_HEARTBEATS) return;

@@ -40,7 +40,7 @@ interface Report {
       cpuSeconds?: number;
       cpuPerMessageUs?: number;
       videoFps?: { min: number };
-      rss?: { peakBytes: number };
+      rss?: { peakBytes: number; afterGc?: { heapUsed: number; heapTotal: number; external: number } };
       loopDelayMs?: { p99: number; max: number } | null;
     }
   >;
@@ -78,6 +78,8 @@ function assertShape(stdout: string, report: Report, servers: string[]): void {
     assert.ok(Number.isFinite(result.cpuPerMessageUs), `${name} CPU per message`);
     assert.ok(result.videoFps!.min > 0, `${name}: every fast viewer got frames`);
     assert.ok(result.rss!.peakBytes > 0, `${name} RSS`);
+    // The C floor has no V8 heap to report.
+    if (name !== 'cfloor') assert.ok(result.rss!.afterGc!.heapUsed > 0, `${name}: memory after GC`);
   }
   const loopDelay = report.results.wscam!.loopDelayMs;
   assert.ok(loopDelay && Number.isFinite(loopDelay.p99) && loopDelay.max >= loopDelay.p99, 'the daemon reported its event-loop delay');
@@ -105,4 +107,10 @@ test('a short WebSocket bench run reports every server, the ratios and the targe
 test('a short MJPEG bench run reports every server, the ratios and the targets', async () => {
   const { stdout, report } = await runBench([...SHORT_RUN, '--transport', 'mjpeg']);
   assertShape(stdout, report, ['wscam', 'floor', 'baseline']);
+});
+
+test('a short bench run with the ffmpeg source feeds wscam and the floor from the same ffmpeg command', async () => {
+  const { stdout, report } = await runBench([...SHORT_RUN, '--source', 'ffmpeg', '--only', 'wscam,floor']);
+  assertShape(stdout, report, ['wscam', 'floor']);
+  assert.match(stdout, /transport ws, source ffmpeg/);
 });
