@@ -4,7 +4,6 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigSchema } from '../../../src/config/schema.js';
 import { MAIN_JS } from '../../helpers/daemon.js';
 import { packagePath } from '../../../src/package-root.js';
 
@@ -64,8 +63,6 @@ function hostHas(tool: string): boolean {
 }
 
 const hostHasV4l2Ctl = hostHas('v4l2-ctl');
-const schemaKnowsLibcamera = ConfigSchema.safeParse({ video: { source: 'libcamera' } }).success;
-
 const USB_WEBCAM = {
   'dev/video0': '',
   'dev/video1': '',
@@ -114,14 +111,10 @@ describe('detect-board.sh config', () => {
     },
   );
 
-  test(
-    'the libcamera config passes check-config',
-    { skip: !schemaKnowsLibcamera && 'video.source "libcamera" is not in this schema yet' },
-    () => {
-      const listing = 'printf "0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n"';
-      assert.equal(checkConfig(detect({ tools: { 'rpicam-vid': listing } }).config), 'ok');
-    },
-  );
+  test('the libcamera config passes check-config', () => {
+    const listing = 'printf "0 : imx708 [4608x2592 10-bit RGGB] (/base/soc/i2c0mux/i2c@1/imx708@1a)\\n"';
+    assert.equal(checkConfig(detect({ tools: { 'rpicam-vid': listing } }).config), 'ok');
+  });
 
   test(
     'a USB webcam gives v4l2 on its capture node, not its metadata node, and no mic leaves audio off',

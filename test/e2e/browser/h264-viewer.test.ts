@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
-import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
+import { launchBrowser, PageErrors } from '../../helpers/browser.js';
 import { reloadDaemon, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { Waits } from '../../helpers/wait.js';
 
@@ -97,229 +97,220 @@ function canvasChecksum(): number {
   return sum;
 }
 
-describe(
-  'H.264 viewer: real ffmpeg libx264 → daemon → Chromium',
-  { skip: skipWithoutChromium || (existsSync(FFMPEG) ? false : `no ffmpeg at ${FFMPEG}`) },
-  () => {
-    let daemon: RunningDaemon;
-    let browser: Browser;
-    const errors = new PageErrors();
-    const contexts: BrowserContext[] = [];
+describe('H.264 viewer: real ffmpeg libx264 → daemon → Chromium', () => {
+  let daemon: RunningDaemon;
+  let browser: Browser;
+  const errors = new PageErrors();
+  const contexts: BrowserContext[] = [];
 
-    before(async () => {
-      mkdirSync(ARTIFACTS, { recursive: true });
-      [daemon, browser] = await Promise.all([startDaemon({ config: h264Config }), launchBrowser()]);
-    });
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [daemon, browser] = await Promise.all([startDaemon({ config: h264Config }), launchBrowser()]);
+  });
 
-    // Pages of earlier tests would keep decoding and take the CPU the next one needs.
-    afterEach(async () => {
-      await Promise.all(contexts.splice(0).map((context) => context.close()));
-    });
+  // Pages of earlier tests would keep decoding and take the CPU the next one needs.
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
 
-    after(async () => {
-      await browser?.close();
-      await daemon?.stop();
-    });
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
 
-    /** A new page on the daemon; `hold` decides per binary message whether the page gets it. */
-    async function open(path: string, options: { initScript?: string; hold?: (message: Buffer) => boolean } = {}): Promise<Page> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      contexts.push(context);
-      context.setDefaultTimeout(WAIT_MS);
-      if (options.initScript) await context.addInitScript(options.initScript);
-      const hold = options.hold;
-      if (hold) {
-        await context.routeWebSocket(/\/ws$/, (ws) => {
-          const server = ws.connectToServer();
-          server.onMessage((message) => {
-            if (typeof message === 'string' || !hold(message)) ws.send(message);
-          });
+  /** A new page on the daemon; `hold` decides per binary message whether the page gets it. */
+  async function open(path: string, options: { initScript?: string; hold?: (message: Buffer) => boolean } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    context.setDefaultTimeout(WAIT_MS);
+    if (options.initScript) await context.addInitScript(options.initScript);
+    const hold = options.hold;
+    if (hold) {
+      await context.routeWebSocket(/\/ws$/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((message) => {
+          if (typeof message === 'string' || !hold(message)) ws.send(message);
         });
-      }
-      const page = await context.newPage();
-      errors.watch(page);
-      await page.goto(`${daemon.baseUrl}${path}`);
-      return page;
-    }
-
-    test('on 127.0.0.1 (a secure context) WebCodecs decodes H.264 onto a changing canvas', async () => {
-      const page = await open('/');
-      const stats = await waitForDisplayed(page, 10);
-      assert.equal(stats.hello?.video.codec, 'h264');
-      assert.match(stats.hello?.video.codecString ?? '', /^avc1\.[0-9A-F]{6}$/i);
-      assert.equal(stats.video.path, 'webcodecs');
-      const first = await page.evaluate(canvasChecksum);
-      await page.waitForFunction((before) => {
-        const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
-        const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-        let sum = 0;
-        for (let i = 0; data && i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
-        return sum !== before;
-      }, first);
-      assert.deepEqual(
-        await page.evaluate(() => [
-          (globalThis as unknown as PageGlobals).document.getElementById('video')?.width,
-          (globalThis as unknown as PageGlobals).document.getElementById('video')?.height,
-        ]),
-        [640, 480],
-      );
-      await page.waitForFunction(() =>
-        /^H\.264 · WebCodecs · \d+ ms median$/.test(
-          (globalThis as unknown as PageGlobals).document.getElementById('stat-path')?.textContent ?? '',
-        ),
-      );
-      const after = await viewerStats(page);
-      assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
-      assert.ok(after.recentLatenciesMs.length > 0 && after.recentLatenciesMs.every((ms) => Number.isFinite(ms)));
-      await assertSnapshotIsJpeg(page);
-      await page.screenshot({ path: `${ARTIFACTS}h264-webcodecs.png` });
-    });
-
-    test('?video=mse plays through MSE (jMuxer) in the <video>, kept within 200 ms of the buffered end', async () => {
-      const page = await open('/?video=mse');
-      const stats = await waitForDisplayed(page, 15);
-      assert.equal(stats.video.path, 'mse');
-      assert.equal(await page.locator('#video-mse').isVisible(), true);
-      assert.equal(await page.locator('#video').isHidden(), true);
-      // The live-edge control, not a speed claim: whatever bursts the loaded machine makes, the player gets back within 200 ms.
-      const lag = await page.waitForFunction(
-        () => {
-          const video = (globalThis as unknown as PageGlobals).document.getElementById('video-mse');
-          if (!video || video.buffered.length === 0) return false;
-          const behind = video.buffered.end(video.buffered.length - 1) - video.currentTime;
-          return behind <= 0.2 ? behind : false;
-        },
-        undefined,
-        { polling: 'raf' },
-      );
-      assert.ok(Number(await lag.jsonValue()) <= 0.2);
-      await page.waitForFunction(() =>
-        /^H\.264 · MSE · \d+ ms median$/.test(
-          (globalThis as unknown as PageGlobals).document.getElementById('stat-path')?.textContent ?? '',
-        ),
-      );
-      const after = await viewerStats(page);
-      assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
-      await assertSnapshotIsJpeg(page);
-      await page.screenshot({ path: `${ARTIFACTS}h264-mse.png` });
-    });
-
-    test('?video=jpeg subscribes videoCodec "jpeg" and draws the daemon\'s JPEGs', async () => {
-      const page = await open('/?video=jpeg');
-      const stats = await waitForDisplayed(page, 10);
-      assert.equal(stats.video.path, 'jpeg');
-      assert.match((await page.locator('#stat-path').textContent()) ?? '', /^JPEG · \d+ ms median$/);
-      assert.equal(stats.video.skippedForKeyframe, 0, 'no H.264 reached the decoder side');
-    });
-
-    test('without WebCodecs (as on a plain-http LAN address) the page picks MSE by itself', async () => {
-      const page = await open('/', { initScript: 'delete globalThis.VideoDecoder;' });
-      const stats = await waitForDisplayed(page, 5);
-      assert.equal(stats.video.path, 'mse');
-      assert.equal(stats.video.decoderErrors, 0, stats.video.lastDecoderError ?? '');
-    });
-
-    test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
-      const page = await open('/', {
-        initScript: 'delete globalThis.VideoDecoder; delete globalThis.MediaSource; delete globalThis.ManagedMediaSource;',
-      });
-      const stats = await waitForDisplayed(page, 5);
-      assert.equal(stats.video.path, 'jpeg');
-    });
-
-    for (const path of ['webcodecs', 'mse'] as const) {
-      test(`${path}: a viewer that misses access units mid-GOP waits for the next keyframe and decodes on with 0 decoder errors`, async () => {
-        // Once the picture is up, holds back kind 4 until ten P-frames are gone and lets the next P-frame through: a gap
-        // in the sequence right before a frame whose reference is missing, as after the daemon skipped a slow viewer.
-        let displayed = false;
-        let released = false;
-        let heldBack = 0;
-        const page = await open(`/?video=${path}`, {
-          hold: (message) => {
-            if (message[0] !== 4 || !displayed || released) return false;
-            const delta = (message[1]! & 1) === 0;
-            if (delta && heldBack >= 10) {
-              released = true;
-              return false;
-            }
-            if (delta) heldBack++;
-            return true;
-          },
-        });
-        const before = await waitForDisplayed(page, 5);
-        assert.equal(before.video.path, path);
-        displayed = true;
-        await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.stats().video.keyframeWaits >= 1);
-        const resumed = await waitForDisplayed(page, (await viewerStats(page)).framesDrawn + 10);
-        assert.equal(heldBack, 10);
-        assert.ok(resumed.video.skippedForKeyframe > 0, 'the P-frames after the gap were dropped, not decoded');
-        assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
       });
     }
+    const page = await context.newPage();
+    errors.watch(page);
+    await page.goto(`${daemon.baseUrl}${path}`);
+    return page;
+  }
 
-    test('a hidden tab decodes nothing; shown again it resumes at a keyframe with 0 decoder errors', async () => {
-      // document.hidden under the test's control: headless Chromium has no real tab to hide.
-      const hideable =
-        "let hidden = false; Object.defineProperty(Document.prototype, 'hidden', { get: () => hidden }); globalThis.setHidden = (value) => { hidden = value; };";
-      const waits = new Waits();
-      let arrivedWhileHidden = 0;
-      let hidden = false;
-      const page = await open('/', {
-        initScript: hideable,
+  test('on 127.0.0.1 (a secure context) WebCodecs decodes H.264 onto a changing canvas', async () => {
+    const page = await open('/');
+    const stats = await waitForDisplayed(page, 10);
+    assert.equal(stats.hello?.video.codec, 'h264');
+    assert.match(stats.hello?.video.codecString ?? '', /^avc1\.[0-9A-F]{6}$/i);
+    assert.equal(stats.video.path, 'webcodecs');
+    const first = await page.evaluate(canvasChecksum);
+    await page.waitForFunction((before) => {
+      const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
+      const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0;
+      for (let i = 0; data && i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
+      return sum !== before;
+    }, first);
+    assert.deepEqual(
+      await page.evaluate(() => [
+        (globalThis as unknown as PageGlobals).document.getElementById('video')?.width,
+        (globalThis as unknown as PageGlobals).document.getElementById('video')?.height,
+      ]),
+      [640, 480],
+    );
+    await page.waitForFunction(() =>
+      /^H\.264 · WebCodecs · \d+ ms median$/.test(
+        (globalThis as unknown as PageGlobals).document.getElementById('stat-path')?.textContent ?? '',
+      ),
+    );
+    const after = await viewerStats(page);
+    assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
+    assert.ok(after.recentLatenciesMs.length > 0 && after.recentLatenciesMs.every((ms) => Number.isFinite(ms)));
+    await assertSnapshotIsJpeg(page);
+    await page.screenshot({ path: `${ARTIFACTS}h264-webcodecs.png` });
+  });
+
+  test('?video=mse plays through MSE (jMuxer) in the <video>, kept within 200 ms of the buffered end', async () => {
+    const page = await open('/?video=mse');
+    const stats = await waitForDisplayed(page, 15);
+    assert.equal(stats.video.path, 'mse');
+    assert.equal(await page.locator('#video-mse').isVisible(), true);
+    assert.equal(await page.locator('#video').isHidden(), true);
+    // The live-edge control, not a speed claim: whatever bursts the loaded machine makes, the player gets back within 200 ms.
+    const lag = await page.waitForFunction(
+      () => {
+        const video = (globalThis as unknown as PageGlobals).document.getElementById('video-mse');
+        if (!video || video.buffered.length === 0) return false;
+        const behind = video.buffered.end(video.buffered.length - 1) - video.currentTime;
+        return behind <= 0.2 ? behind : false;
+      },
+      undefined,
+      { polling: 'raf' },
+    );
+    assert.ok(Number(await lag.jsonValue()) <= 0.2);
+    await page.waitForFunction(() =>
+      /^H\.264 · MSE · \d+ ms median$/.test((globalThis as unknown as PageGlobals).document.getElementById('stat-path')?.textContent ?? ''),
+    );
+    const after = await viewerStats(page);
+    assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
+    await assertSnapshotIsJpeg(page);
+    await page.screenshot({ path: `${ARTIFACTS}h264-mse.png` });
+  });
+
+  test('?video=jpeg subscribes videoCodec "jpeg" and draws the daemon\'s JPEGs', async () => {
+    const page = await open('/?video=jpeg');
+    const stats = await waitForDisplayed(page, 10);
+    assert.equal(stats.video.path, 'jpeg');
+    assert.match((await page.locator('#stat-path').textContent()) ?? '', /^JPEG · \d+ ms median$/);
+    assert.equal(stats.video.skippedForKeyframe, 0, 'no H.264 reached the decoder side');
+  });
+
+  test('without WebCodecs (as on a plain-http LAN address) the page picks MSE by itself', async () => {
+    const page = await open('/', { initScript: 'delete globalThis.VideoDecoder;' });
+    const stats = await waitForDisplayed(page, 5);
+    assert.equal(stats.video.path, 'mse');
+    assert.equal(stats.video.decoderErrors, 0, stats.video.lastDecoderError ?? '');
+  });
+
+  test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
+    const page = await open('/', {
+      initScript: 'delete globalThis.VideoDecoder; delete globalThis.MediaSource; delete globalThis.ManagedMediaSource;',
+    });
+    const stats = await waitForDisplayed(page, 5);
+    assert.equal(stats.video.path, 'jpeg');
+  });
+
+  for (const path of ['webcodecs', 'mse'] as const) {
+    test(`${path}: a viewer that misses access units mid-GOP waits for the next keyframe and decodes on with 0 decoder errors`, async () => {
+      // Once the picture is up, holds back kind 4 until ten P-frames are gone and lets the next P-frame through: a gap
+      // in the sequence right before a frame whose reference is missing, as after the daemon skipped a slow viewer.
+      let displayed = false;
+      let released = false;
+      let heldBack = 0;
+      const page = await open(`/?video=${path}`, {
         hold: (message) => {
-          if (hidden && message[0] === 4) arrivedWhileHidden++;
-          waits.wake();
-          return false;
+          if (message[0] !== 4 || !displayed || released) return false;
+          const delta = (message[1]! & 1) === 0;
+          if (delta && heldBack >= 10) {
+            released = true;
+            return false;
+          }
+          if (delta) heldBack++;
+          return true;
         },
       });
-      await waitForDisplayed(page, 5);
-      await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(true));
-      hidden = true;
-      const before = (await viewerStats(page)).framesDrawn;
-      // Two keyframe intervals of access units reach the hidden page.
-      await waits.until(() => arrivedWhileHidden >= 2 * KEYFRAME_SECONDS * 15, { timeoutMs: WAIT_MS, what: 'access units while hidden' });
-      const whileHidden = (await viewerStats(page)).framesDrawn;
-      assert.ok(whileHidden <= before + 1, `${whileHidden - before} frames displayed while hidden (one may have been in the decoder)`);
-      await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(false));
-      hidden = false;
-      const resumed = await waitForDisplayed(page, whileHidden + 10);
+      const before = await waitForDisplayed(page, 5);
+      assert.equal(before.video.path, path);
+      displayed = true;
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.stats().video.keyframeWaits >= 1);
+      const resumed = await waitForDisplayed(page, (await viewerStats(page)).framesDrawn + 10);
+      assert.equal(heldBack, 10);
+      assert.ok(resumed.video.skippedForKeyframe > 0, 'the P-frames after the gap were dropped, not decoded');
       assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
     });
+  }
 
-    for (const path of ['webcodecs', 'mse'] as const) {
-      test(`${path}: a new viewer starts from the current GOP, with a picture within one keyframe interval + ${FIRST_PICTURE_SLACK_MS} ms`, async () => {
-        const page = await open(`/?video=${path}`);
-        const stats = await waitForDisplayed(page, 1);
-        assert.equal(stats.video.path, path);
-        assert.equal(stats.video.skippedForKeyframe, 0, "the first access unit the page got was the GOP's keyframe");
-        assert.ok(
-          stats.video.firstPictureMs !== null && stats.video.firstPictureMs <= KEYFRAME_SECONDS * 1000 + FIRST_PICTURE_SLACK_MS,
-          `first picture after ${stats.video.firstPictureMs} ms`,
-        );
-      });
-    }
-
-    // Last, as they reload the daemon: to 320×240, then back to 640×480.
-    for (const path of ['webcodecs', 'mse'] as const) {
-      test(`${path}: a new hello (SIGHUP, a new size) gets a new decoder that decodes the new format, 0 decoder errors`, async () => {
-        const page = await open(`/?video=${path}`);
-        await waitForDisplayed(page, 5);
-        const next = path === 'webcodecs' ? { width: 320, height: 240 } : { width: 640, height: 480 };
-        const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${next.width}x${next.height}:rate=15`];
-        await reloadDaemon(daemon, { ...h264Config, video: { ...h264Config.video, ...next, input } });
-        await page.waitForFunction(
-          (width) => (globalThis as unknown as PageGlobals).wscam.stats().hello?.video.width === width,
-          next.width,
-        );
-        const before = (await viewerStats(page)).framesDrawn;
-        const after = await waitForDisplayed(page, before + 10);
-        assert.deepEqual(await page.evaluate(displayedSize, path), [next.width, next.height]);
-        assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
-      });
-    }
-
-    test('no console errors or uncaught exceptions in any page above', () => {
-      errors.assertCleanRun();
+  test('a hidden tab decodes nothing; shown again it resumes at a keyframe with 0 decoder errors', async () => {
+    // document.hidden under the test's control: headless Chromium has no real tab to hide.
+    const hideable =
+      "let hidden = false; Object.defineProperty(Document.prototype, 'hidden', { get: () => hidden }); globalThis.setHidden = (value) => { hidden = value; };";
+    const waits = new Waits();
+    let arrivedWhileHidden = 0;
+    let hidden = false;
+    const page = await open('/', {
+      initScript: hideable,
+      hold: (message) => {
+        if (hidden && message[0] === 4) arrivedWhileHidden++;
+        waits.wake();
+        return false;
+      },
     });
-  },
-);
+    await waitForDisplayed(page, 5);
+    await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(true));
+    hidden = true;
+    const before = (await viewerStats(page)).framesDrawn;
+    // Two keyframe intervals of access units reach the hidden page.
+    await waits.until(() => arrivedWhileHidden >= 2 * KEYFRAME_SECONDS * 15, { timeoutMs: WAIT_MS, what: 'access units while hidden' });
+    const whileHidden = (await viewerStats(page)).framesDrawn;
+    assert.ok(whileHidden <= before + 1, `${whileHidden - before} frames displayed while hidden (one may have been in the decoder)`);
+    await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(false));
+    hidden = false;
+    const resumed = await waitForDisplayed(page, whileHidden + 10);
+    assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
+  });
+
+  for (const path of ['webcodecs', 'mse'] as const) {
+    test(`${path}: a new viewer starts from the current GOP, with a picture within one keyframe interval + ${FIRST_PICTURE_SLACK_MS} ms`, async () => {
+      const page = await open(`/?video=${path}`);
+      const stats = await waitForDisplayed(page, 1);
+      assert.equal(stats.video.path, path);
+      assert.equal(stats.video.skippedForKeyframe, 0, "the first access unit the page got was the GOP's keyframe");
+      assert.ok(
+        stats.video.firstPictureMs !== null && stats.video.firstPictureMs <= KEYFRAME_SECONDS * 1000 + FIRST_PICTURE_SLACK_MS,
+        `first picture after ${stats.video.firstPictureMs} ms`,
+      );
+    });
+  }
+
+  // Last, as they reload the daemon: to 320×240, then back to 640×480.
+  for (const path of ['webcodecs', 'mse'] as const) {
+    test(`${path}: a new hello (SIGHUP, a new size) gets a new decoder that decodes the new format, 0 decoder errors`, async () => {
+      const page = await open(`/?video=${path}`);
+      await waitForDisplayed(page, 5);
+      const next = path === 'webcodecs' ? { width: 320, height: 240 } : { width: 640, height: 480 };
+      const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${next.width}x${next.height}:rate=15`];
+      await reloadDaemon(daemon, { ...h264Config, video: { ...h264Config.video, ...next, input } });
+      await page.waitForFunction((width) => (globalThis as unknown as PageGlobals).wscam.stats().hello?.video.width === width, next.width);
+      const before = (await viewerStats(page)).framesDrawn;
+      const after = await waitForDisplayed(page, before + 10);
+      assert.deepEqual(await page.evaluate(displayedSize, path), [next.width, next.height]);
+      assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
+    });
+  }
+
+  test('no console errors or uncaught exceptions in any page above', () => {
+    errors.assertCleanRun();
+  });
+});

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { hashPassword } from '../../../src/auth/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
+import { launchBrowser, PageErrors } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { packagePath } from '../../../src/package-root.js';
 
@@ -135,7 +135,7 @@ async function logOutToForm(page: Page): Promise<void> {
   assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
 }
 
-describe('viewer against the daemon with the synthetic camera and PCM tone', { skip: skipWithoutChromium }, () => {
+describe('viewer against the daemon with the synthetic camera and PCM tone', () => {
   let daemon: RunningDaemon;
   let browser: Browser;
   const errors = new PageErrors();
@@ -302,7 +302,7 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', { s
   });
 });
 
-describe('viewer reconnects when the daemon restarts', { skip: skipWithoutChromium }, () => {
+describe('viewer reconnects when the daemon restarts', () => {
   let browser: Browser;
   let context: BrowserContext | undefined;
   const daemons: RunningDaemon[] = [];
@@ -352,60 +352,56 @@ describe('viewer reconnects when the daemon restarts', { skip: skipWithoutChromi
   });
 });
 
-describe(
-  'viewer with Opus audio from ffmpeg',
-  { skip: skipWithoutChromium || (existsSync(FFMPEG) ? false : `no ffmpeg at ${FFMPEG}`) },
-  () => {
-    let daemon: RunningDaemon;
-    let browser: Browser;
-    const contexts: BrowserContext[] = [];
-    const errors = new PageErrors();
+describe('viewer with Opus audio from ffmpeg', () => {
+  let daemon: RunningDaemon;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const errors = new PageErrors();
 
-    before(async () => {
-      const config: ConfigInput = {
-        ffmpeg: { path: FFMPEG },
-        video: { source: 'test', fps: 15 },
-        audio: {
-          enabled: true,
-          source: 'ffmpeg',
-          codec: 'opus',
-          sampleRate: 48000,
-          channels: 1,
-          input: ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-        },
-      };
-      [daemon, browser] = await Promise.all([startDaemon({ config }), launchBrowser()]);
-    });
+  before(async () => {
+    const config: ConfigInput = {
+      ffmpeg: { path: FFMPEG },
+      video: { source: 'test', fps: 15 },
+      audio: {
+        enabled: true,
+        source: 'ffmpeg',
+        codec: 'opus',
+        sampleRate: 48000,
+        channels: 1,
+        input: ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+      },
+    };
+    [daemon, browser] = await Promise.all([startDaemon({ config }), launchBrowser()]);
+  });
 
-    after(async () => {
-      await Promise.all(contexts.map((context) => context.close()));
-      await browser?.close();
-      await daemon?.stop();
-    });
+  after(async () => {
+    await Promise.all(contexts.map((context) => context.close()));
+    await browser?.close();
+    await daemon?.stop();
+  });
 
-    test('WebCodecs decodes the Opus tone into the analyser', async () => {
-      const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors);
-      contexts.push(context);
-      assert.equal(await page.evaluate(() => 'AudioDecoder' in globalThis), true, 'this Chromium has WebCodecs AudioDecoder');
-      await waitForFrames(page, 1);
-      await turnSoundOn(page);
-      assert.ok((await waitForTone(page)) > 0.01);
-      assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'opus');
-      errors.assertCleanRun();
-    });
+  test('WebCodecs decodes the Opus tone into the analyser', async () => {
+    const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors);
+    contexts.push(context);
+    assert.equal(await page.evaluate(() => 'AudioDecoder' in globalThis), true, 'this Chromium has WebCodecs AudioDecoder');
+    await waitForFrames(page, 1);
+    await turnSoundOn(page);
+    assert.ok((await waitForTone(page)) > 0.01);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'opus');
+    errors.assertCleanRun();
+  });
 
-    test('a browser without AudioDecoder asks for PCM and plays it', async () => {
-      const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors, DESKTOP, 'delete globalThis.AudioDecoder;');
-      contexts.push(context);
-      await waitForFrames(page, 1);
-      await turnSoundOn(page);
-      assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'pcm_s16le');
-      assert.ok((await waitForTone(page)) > 0.01);
-    });
-  },
-);
+  test('a browser without AudioDecoder asks for PCM and plays it', async () => {
+    const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors, DESKTOP, 'delete globalThis.AudioDecoder;');
+    contexts.push(context);
+    await waitForFrames(page, 1);
+    await turnSoundOn(page);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats().audioCodec), 'pcm_s16le');
+    assert.ok((await waitForTone(page)) > 0.01);
+  });
+});
 
-describe('viewer login', { skip: skipWithoutChromium }, () => {
+describe('viewer login', () => {
   const USER = { username: 'alice', password: 'correct horse battery' };
   const TOKEN = 'viewer-test-token-0123456789';
   let daemon: RunningDaemon;
@@ -463,7 +459,7 @@ describe('viewer login', { skip: skipWithoutChromium }, () => {
   });
 });
 
-describe('viewer login screens against stubbed /api endpoints', { skip: skipWithoutChromium }, () => {
+describe('viewer login screens against stubbed /api endpoints', () => {
   const TOKEN = 'stub-token-0123456789abcdef';
   let daemon: RunningDaemon;
   let browser: Browser;
