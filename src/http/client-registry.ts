@@ -55,7 +55,7 @@ export interface RegistryHooks {
   /** A refused connection or request, for the rate-limited refusal log. */
   refused(reason: string, address: string): void;
   /** The socket now carries a viewer's stream (its send buffer is capped here). */
-  viewerSocket(socket: Socket): void;
+  viewerSocket(socket: Socket, kind: TransportKind): void;
 }
 
 /** How many slots of a pool one address may hold. */
@@ -120,7 +120,7 @@ export class ClientConnection {
   attach(transport: Transport): void {
     clearTimeout(this.idleTimer);
     this.current = transport;
-    if (VIEWER_KINDS.has(transport.kind)) this.hooks.viewerSocket(this.socket);
+    if (VIEWER_KINDS.has(transport.kind)) this.hooks.viewerSocket(this.socket, transport.kind);
   }
 
   dispose(): void {

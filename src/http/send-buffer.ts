@@ -11,6 +11,14 @@ import { describeError, errnoName } from '../describe-error.js';
  */
 export const VIEWER_SEND_BUFFER_BYTES = 128 * 1024;
 
+/** The least a capped H.264 viewer socket gets (Linux doubles it): room for a keyframe of a small picture. */
+const MIN_H264_SEND_BUFFER_BYTES = 32 * 1024;
+
+/** An H.264 viewer's cap: half the hub's queue budget for it (the kernel doubles it), within the bounds above. */
+export function h264SendBufferBytes(hubBudgetBytes: number): number {
+  return Math.min(VIEWER_SEND_BUFFER_BYTES, Math.max(MIN_H264_SEND_BUFFER_BYTES, Math.ceil(hubBudgetBytes / 2)));
+}
+
 // Linux values on x86, ARM and arm64 alike (they differ only on MIPS, SPARC, Alpha)
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;

@@ -8,9 +8,9 @@ import type { FrameHub } from '../hub/frame-hub.js';
 import type { Logger } from '../log.js';
 import type { HelloMessage } from '../protocol/messages.js';
 import { retryAfterHeaders, type Authenticator, type Principal } from '../auth/authenticator.js';
-import { ClientRegistry, type ClientConnection } from './client-registry.js';
+import { ClientRegistry, type ClientConnection, type TransportKind } from './client-registry.js';
 import { RefusalLog } from './refusal-log.js';
-import { capSendBuffer } from './send-buffer.js';
+import { capSendBuffer, h264SendBufferBytes, VIEWER_SEND_BUFFER_BYTES } from './send-buffer.js';
 import { parseRequestUrl } from './request-url.js';
 import { refusalResponse, sendText } from './respond.js';
 import type { RouteTable } from './routes.js';
@@ -67,7 +67,7 @@ export class WscamServer {
       {
         touchSession: (sessionId) => deps.authenticator.touchSession(sessionId),
         refused: (reason, address) => this.refusals.count(reason, address),
-        viewerSocket: (socket) => this.capSendBuffer(socket),
+        viewerSocket: (socket, kind) => this.capSendBuffer(socket, kind),
       },
     );
     this.routes = wscamRoutes({
@@ -197,8 +197,11 @@ export class WscamServer {
   }
 
   /** A viewer on a slow link must fill its send buffer soon, so the hub skips frames for it instead of queueing seconds of them. */
-  private capSendBuffer(socket: Socket): void {
-    const capped = capSendBuffer(socket);
+  private capSendBuffer(socket: Socket, kind: TransportKind): void {
+    const h264 = kind === 'websocket' && this.deps.config.video.codec === 'h264';
+    // H.264 is a tenth of MJPEG's bytes: its kernel share is sized like the hub's queue for it, so both hold about as much time.
+    const bytes = h264 ? h264SendBufferBytes(this.deps.hub.h264BudgetBytes) : VIEWER_SEND_BUFFER_BYTES;
+    const capped = capSendBuffer(socket, bytes);
     if (capped.ok || this.sendBufferCapFailed) return;
     this.sendBufferCapFailed = true;
     this.deps.log.warn({ error: capped.error }, 'cannot cap viewer send buffers: a viewer on a slow link gets frames late before it skips');

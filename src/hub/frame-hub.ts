@@ -119,6 +119,11 @@ export class FrameHub extends EventEmitter<HubEvents> {
     return this.latest(ChunkKind.H264) === undefined ? [] : this.gop;
   }
 
+  /** How many bytes an H.264 viewer may have queued: one keyframe plus a quarter second of the stream. */
+  get h264BudgetBytes(): number {
+    return this.pacing.budgetBytes;
+  }
+
   /** What the latest keyframe's SPS says; undefined before the first keyframe of a capture run. */
   get videoFormat(): H264Format | undefined {
     return this.format;
