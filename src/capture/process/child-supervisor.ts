@@ -59,8 +59,11 @@ const STDERR_LINES_PER_WINDOW = 20;
 const STDERR_WINDOW_MS = 10_000;
 const MAX_LINE_CHARS = 500;
 const PIPE_CLOSE_GRACE_MS = 1000;
-/** input() refuses data while this much waits in the child's stdin already: a slow child loses input, the daemon no memory. */
-const MAX_STDIN_BACKLOG_BYTES = 4 * 1024 * 1024;
+/**
+ * input() refuses data while this much waits in the child's stdin already: a slow child loses input rather
+ * than falling seconds behind, and the daemon's memory stays bounded (a few 720p keyframes).
+ */
+const MAX_STDIN_BACKLOG_BYTES = 512 * 1024;
 
 /**
  * Runs one child process for a capture source (ffmpeg, rpicam-vid, any command) and keeps it running while
