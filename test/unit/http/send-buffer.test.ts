@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, Socket, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { capSendBuffer, VIEWER_SEND_BUFFER_BYTES } from '../../../src/http/send-buffer.js';
+import { capSendBuffer, h264SendBufferBytes, VIEWER_SEND_BUFFER_BYTES } from '../../../src/http/send-buffer.js';
 
 /** Caps a socket, then writes to its peer that never reads until Node starts buffering; returns what the kernel took by then. */
 async function kernelTakesBeforeBackpressure(): Promise<number> {
@@ -38,4 +38,10 @@ test('a capped socket shows backpressure after a few hundred KiB, not after the 
 
 test('a socket without a descriptor gets an error value, not an exception', () => {
   assert.deepEqual(capSendBuffer(new Socket()), { ok: false, error: 'socket has no file descriptor' });
+});
+
+test('an H.264 viewer socket is capped at half the hub budget, within 32 KiB and the MJPEG cap', () => {
+  assert.equal(h264SendBufferBytes(100 * 1024), 50 * 1024);
+  assert.equal(h264SendBufferBytes(1024), 32 * 1024);
+  assert.equal(h264SendBufferBytes(10 * 1024 * 1024), VIEWER_SEND_BUFFER_BYTES);
 });
