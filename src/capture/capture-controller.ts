@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import type { FrameHub } from '../hub/frame-hub.js';
+import { ChunkKind } from '../protocol/header.js';
 import { createCaptureSources, type CaptureSourceFactory, type CaptureSources } from './create.js';
 import type { CaptureSource, CapturedChunk, Lifecycle, SourceState } from './source.js';
 
@@ -276,10 +277,12 @@ export class CaptureController implements Lifecycle {
   }
 
   private onChunk(record: SourceRecord, chunk: CapturedChunk): void {
-    // "No signal" pictures reach viewers but must not make a lost camera look alive.
-    if (!chunk.placeholder) record.onChunk(performance.now());
+    // "No signal" pictures reach viewers but must not make a lost camera look alive. In H.264 mode every
+    // picture also comes as a JPEG: the access units count, so fps and chunks are the camera's.
+    const counts = !chunk.placeholder && !(chunk.kind === ChunkKind.Jpeg && this.config.video.codec === 'h264');
+    if (counts) record.onChunk(performance.now());
     this.hub.publish(chunk);
-    if (record !== this.videoRecord || chunk.placeholder || this.videoDelivered) return;
+    if (record !== this.videoRecord || !counts || this.videoDelivered) return;
     this.videoDelivered = true;
     if (!this.probing) return;
     this.probing = false;

@@ -63,9 +63,8 @@ class DrivenSource implements CaptureSource {
   }
 
   /** One chunk from the device ("no signal" when `placeholder`); a starting source is running from its first. */
-  deliver(placeholder = false): void {
+  deliver(placeholder = false, kind: ChunkKind = this.name === 'video' ? ChunkKind.Jpeg : ChunkKind.Pcm): void {
     if (this.state.status === 'starting') this.setState({ status: 'running' });
-    const kind = this.name === 'video' ? ChunkKind.Jpeg : ChunkKind.Pcm;
     this.listener.chunk({
       kind,
       payload: Buffer.from([1, 2, 3]),
@@ -109,6 +108,24 @@ function setUp(config: Config) {
 }
 
 describe('capture controller', () => {
+  it('in H.264 mode counts the access units, not the JPEG copy of each picture, for fps, chunks and the first frame', async () => {
+    const config = ConfigSchema.parse({ video: { source: 'test', codec: 'h264', idleSeconds: 30 }, audio: { enabled: false } });
+    const { capture, video } = setUp(config);
+    await capture.start();
+    video().deliver(false, ChunkKind.Jpeg);
+    assert.equal(capture.health().videoDelivered, false, 'a JPEG alone is not the camera delivering H.264');
+    for (let frame = 0; frame < 10; frame += 1) {
+      video().deliver(false, ChunkKind.H264);
+      video().deliver(false, ChunkKind.Jpeg);
+      await advance(100);
+    }
+    const health = capture.health();
+    assert.equal(health.videoDelivered, true);
+    assert.equal(health.video.chunks, 10);
+    assert.equal(health.video.fps, 10);
+    await capture.stop();
+  });
+
   it('captures from start until the first real frame, then stops idleSeconds later and keeps that run for the health check', async () => {
     const { capture, video, current } = setUp(configWith(30));
     await capture.start();
