@@ -1,0 +1,158 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/**
+ * The viewer page in real headless Chromium: displayed-frame latency per decoding path, a new
+ * viewer's first picture, and decoder errors while the page sits behind a slow link. Figures come from the
+ * page's debug handle (`window.wscam.stats()`): `latencyMs` is drawn time − capture time of the
+ * last displayed frame, on this one machine's clock.
+ */
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The page's decoding paths; `?video=` forces one. */
+export type ViewerPath = 'webcodecs' | 'mse' | 'jpeg';
+
+export interface PathResult {
+  path: ViewerPath;
+  /** The path the page said it took (stats().videoPath), null when the page does not say. */
+  reportedPath: string | null;
+  latencyMs: { p50: number; p95: number; count: number } | null;
+  /** Navigation start → first displayed frame. */
+  firstPictureMs: number | null;
+  framesDrawn: number;
+  /** stats().decoderErrors at the end, null when the page does not count them. */
+  decoderErrors: number | null;
+  error?: string;
+}
+
+/** A page behind a slow link: the daemon skips frames for it. */
+export interface SlowViewerResult {
+  path: ViewerPath;
+  seconds: number;
+  sequenceGaps: number | null;
+  decoderErrors: number | null;
+  framesDrawn: number;
+  error?: string;
+}
+
+/** What the page's debug handle returns, as far as the bench reads it (the test build has no DOM types). */
+interface PageStats {
+  framesDrawn: number;
+  latencyMs: number | null;
+  sequenceGaps?: number;
+  decoderErrors?: number;
+  videoPath?: string;
+}
+interface PageWindow {
+  wscam?: { stats(): PageStats };
+  requestAnimationFrame(callback: () => void): number;
+}
+
+const FIRST_PICTURE_TIMEOUT_MS = 30_000;
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+}
+
+/** Runs in the page: waits for the first drawn frame, returns performance.now() then (ms since navigation start). */
+function firstPicture(timeoutMs: number): Promise<number | null> {
+  const page = globalThis as unknown as PageWindow;
+  return new Promise((resolve) => {
+    const poll = () => {
+      const drawn = page.wscam?.stats().framesDrawn ?? 0;
+      if (drawn > 0) resolve(performance.now());
+      else if (performance.now() > timeoutMs) resolve(null);
+      else page.requestAnimationFrame(poll);
+    };
+    poll();
+  });
+}
+
+/** Runs in the page: the latency of every newly displayed frame seen over `ms`, polled each animation frame. */
+function latencySamples(ms: number): Promise<number[]> {
+  const page = globalThis as unknown as PageWindow;
+  return new Promise((resolve) => {
+    const samples: number[] = [];
+    const end = performance.now() + ms;
+    let drawn = page.wscam?.stats().framesDrawn ?? 0;
+    const poll = () => {
+      const stats = page.wscam?.stats();
+      if (stats && stats.framesDrawn !== drawn && stats.latencyMs !== null) samples.push(stats.latencyMs);
+      if (stats) drawn = stats.framesDrawn;
+      if (performance.now() < end) page.requestAnimationFrame(poll);
+      else resolve(samples);
+    };
+    poll();
+  });
+}
+
+function pageStats(page: Page): Promise<PageStats | null> {
+  return page.evaluate(() => (globalThis as unknown as PageWindow).wscam?.stats() ?? null);
+}
+
+function rank(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+async function openViewer(browser: Browser, baseUrl: string, path: ViewerPath): Promise<{ page: Page; firstPictureMs: number | null }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${baseUrl}/?video=${path}`);
+  const firstPictureMs = await page.evaluate(firstPicture, FIRST_PICTURE_TIMEOUT_MS);
+  return { page, firstPictureMs };
+}
+
+/** One page on one path: first picture, then displayed-frame latency over `seconds`. */
+export async function measurePath(browser: Browser, baseUrl: string, path: ViewerPath, seconds: number): Promise<PathResult> {
+  const { page, firstPictureMs } = await openViewer(browser, baseUrl, path);
+  try {
+    if (firstPictureMs === null) {
+      const stats = await pageStats(page);
+      return {
+        path,
+        reportedPath: stats?.videoPath ?? null,
+        latencyMs: null,
+        firstPictureMs,
+        framesDrawn: 0,
+        decoderErrors: stats?.decoderErrors ?? null,
+        error: 'no picture',
+      };
+    }
+    const samples = (await page.evaluate(latencySamples, seconds * 1000)).sort((a, b) => a - b);
+    const stats = await pageStats(page);
+    return {
+      path,
+      reportedPath: stats?.videoPath ?? null,
+      latencyMs: samples.length ? { p50: rank(samples, 0.5), p95: rank(samples, 0.95), count: samples.length } : null,
+      firstPictureMs,
+      framesDrawn: stats?.framesDrawn ?? 0,
+      decoderErrors: stats?.decoderErrors ?? null,
+    };
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * A viewer on a slow link (`baseUrl` through bench/h264/slow-link.ts): after `seconds` it must
+ * still draw, with the frames the daemon skipped for it and the decoder errors the page counted.
+ */
+export async function measureSlowViewer(browser: Browser, baseUrl: string, path: ViewerPath, seconds: number): Promise<SlowViewerResult> {
+  const { page, firstPictureMs } = await openViewer(browser, baseUrl, path);
+  try {
+    if (firstPictureMs === null) return { path, seconds, sequenceGaps: null, decoderErrors: null, framesDrawn: 0, error: 'no picture' };
+    await page.waitForTimeout(seconds * 1000);
+    const stats = await pageStats(page);
+    return {
+      path,
+      seconds,
+      sequenceGaps: stats?.sequenceGaps ?? null,
+      decoderErrors: stats?.decoderErrors ?? null,
+      framesDrawn: stats?.framesDrawn ?? 0,
+    };
+  } finally {
+    await page.close();
+  }
+}
