@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import { FfmpegAudioSource } from './sources/ffmpeg-audio-source.js';
 import { FfmpegVideoSource } from './sources/ffmpeg-video-source.js';
+import { H264VideoSource } from './sources/h264-video-source.js';
 import { libcameraProgram } from './process/libcamera.js';
 import { commandProgram, MjpegVideoSource } from './sources/mjpeg-video-source.js';
 import type { CaptureSource, SourceListener } from './source.js';
@@ -28,6 +29,7 @@ export const createCaptureSources: CaptureSourceFactory = (config, listeners, lo
 };
 
 function createVideoSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {
+  if (config.video.codec === 'h264') return createH264VideoSource(config, listener, moduleLogger(log, 'video'));
   switch (config.video.source) {
     case 'test':
       return new SyntheticVideoSource(config.video, listener, log);
@@ -41,9 +43,25 @@ function createVideoSource(config: Config, listener: SourceListener, log: Logger
   }
 }
 
+/**
+ * H.264 mode. Source "test" runs ffmpeg's own test picture through the same child as a camera would: the
+ * daemon's built-in pattern is JPEGs only, and H.264 needs an encoder anyway.
+ */
+function createH264VideoSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {
+  switch (config.video.source) {
+    case 'test':
+    case 'v4l2':
+    case 'ffmpeg':
+      return new H264VideoSource(config, listener, log);
+    case 'libcamera':
+    case 'command':
+      throw new Error(`video.source "${config.video.source}" with codec "h264" is not built yet`);
+  }
+}
+
 /** True when the config captures anything through ffmpeg (so it is worth looking ffmpeg up at start). */
 export function usesFfmpeg(config: Config): boolean {
-  const video = config.video.source === 'v4l2' || config.video.source === 'ffmpeg';
+  const video = config.video.source === 'v4l2' || config.video.source === 'ffmpeg' || config.video.codec === 'h264';
   return video || (config.audio.enabled && config.audio.source !== 'test');
 }
 

@@ -66,7 +66,14 @@ const VideoSchema = z
       .enum(['jpeg', 'h264'])
       .default('jpeg')
       .describe('What the viewer page gets: JPEG frames, or H.264 (a fifth of the bandwidth); MJPEG endpoints serve JPEGs either way'),
-    bitrateKbps: z.number().int().min(100).max(50_000).default(2000).describe('H.264 target bitrate when wscam encodes'),
+    bitrateKbps: z
+      .number()
+      .int()
+      .min(100)
+      .max(50_000)
+      .nullable()
+      .default(null)
+      .describe('H.264 target bitrate when wscam (or the Pi camera) encodes; null: derived from width, height and fps'),
     keyframeSeconds: z
       .number()
       .min(0.2)
