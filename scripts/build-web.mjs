@@ -21,7 +21,9 @@ function typeCheck() {
 }
 
 async function bundle() {
-  const common = { bundle: true, minify: true, sourcemap: true, target, logLevel: 'warning', outdir: outDir };
+  // jMuxer's source imports Node's stream for a Node-only feature; the page gets an empty stand-in.
+  const alias = { stream: join(webDir, 'src', 'node-stream-stub.ts') };
+  const common = { bundle: true, minify: true, sourcemap: true, target, logLevel: 'warning', outdir: outDir, alias };
   await esbuild.build({ ...common, entryPoints: { viewer: join(webDir, 'src', 'main.ts') }, format: 'esm' });
   // Worklet scripts run in their own global scope; an IIFE keeps them free of module plumbing.
   await esbuild.build({

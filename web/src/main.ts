@@ -6,13 +6,15 @@ import { StreamConnection, streamUrl } from './connection.js';
 import { ControlBar } from './control-bar.js';
 import './debug-handle.js';
 import { byId } from './dom.js';
+import { H264Video } from './h264-video.js';
 import { fullscreenSupported, isFullscreen, onFullscreenChange, toggleFullscreen } from './fullscreen.js';
 import { LoginForm } from './login-form.js';
 import { canDecodeOpus } from './opus-decoder.js';
-import { downloadSnapshot } from './snapshot.js';
+import { downloadPicture, downloadSnapshot } from './snapshot.js';
 import { StatsCollector, wallClockMs } from './stats.js';
 import { StatusOverlay } from './status-overlay.js';
 import { VideoRenderer } from './video-renderer.js';
+import { forcedPath, type VideoPath } from './video-path.js';
 import { stateMessage, type ViewerState } from './viewer-state.js';
 
 const noSignalAfterMs = 3000;
@@ -20,28 +22,41 @@ const refreshEveryMs = 500;
 
 const app = byId('app', HTMLElement);
 const message = byId('message', HTMLElement);
+const canvas = byId('video', HTMLCanvasElement);
+const videoElement = byId('video-mse', HTMLVideoElement);
 const stats = new StatsCollector();
 const audio = new AudioPlayer();
-const renderer = new VideoRenderer(byId('video', HTMLCanvasElement), {
-  onDrawn: (frame) => {
-    stats.recordDrawn(frame.captureTimeMs, wallClockMs());
-    controls.setSnapshotEnabled(true);
-  },
+const renderer = new VideoRenderer(canvas, {
+  onDrawn: (frame) => recordDisplayed(frame.captureTimeMs, wallClockMs()),
   onDropped: () => stats.recordDecodeDrop(),
 });
+const h264 = new H264Video(canvas, videoElement, {
+  onDisplayed: recordDisplayed,
+  onDropped: () => stats.recordDecodeDrop(),
+});
+const forced = forcedPath(window.location.search);
 
 let state: ViewerState = 'connecting';
 let countdown = 0;
 let hello: HelloMessage | null = null;
 // Which audio codec this browser asked for; null until sound is on.
 let audioCodec: AudioCodecName | null = null;
+// How this hello's video is shown; null while the browser is asked what it can decode.
+let videoPath: VideoPath | null = null;
+let videoReady: Promise<void> = Promise.resolve();
+let helloAt = 0;
+let firstPictureMs: number | null = null;
+let lastDisplayedCaptureMs = 0;
 
 const connection = new StreamConnection(streamUrl(), {
   onConnecting: () => setState('connecting'),
   onHello: (received) => {
     hello = received;
+    helloAt = wallClockMs();
+    firstPictureMs = null;
     stats.resetConnection();
     renderer.setSize(received.video.width, received.video.height);
+    videoReady = setUpVideo(received);
     audio.clear();
     controls.setAudioAvailable(received.audio !== null);
     setState('live');
@@ -77,7 +92,9 @@ const controls: ControlBar = new ControlBar(app, {
   },
   snapshot: () => {
     const frame = renderer.currentFrame;
-    if (frame) downloadSnapshot(frame);
+    if (videoPath === 'jpeg' && frame) downloadSnapshot(frame);
+    else if (videoPath === 'webcodecs') downloadPicture(canvas, lastDisplayedCaptureMs);
+    else if (videoPath === 'mse') downloadPicture(videoElement, lastDisplayedCaptureMs);
   },
   toggleFullscreen: () => toggleFullscreen(app),
   toggleOverlay: () => overlay.toggle(),
@@ -96,14 +113,42 @@ function setState(next: ViewerState): void {
   showStats();
 }
 
+/** Picks the video path for a hello: JPEG as offered, or for H.264 whatever this browser decodes best. */
+async function setUpVideo(received: HelloMessage): Promise<void> {
+  videoPath = null;
+  h264.stop();
+  let path: VideoPath = 'jpeg';
+  if (received.video.codec === 'h264') {
+    path = await h264.start(received.video, forced);
+    if (hello !== received) return;
+    if (path === 'jpeg') h264.stop();
+  }
+  videoPath = path;
+  videoElement.hidden = path !== 'mse';
+  canvas.hidden = path === 'mse';
+}
+
+function recordDisplayed(captureTimeMs: number, displayedAt: number): void {
+  stats.recordDrawn(captureTimeMs, displayedAt);
+  lastDisplayedCaptureMs = captureTimeMs;
+  firstPictureMs ??= displayedAt - helloAt;
+  controls.setSnapshotEnabled(true);
+}
+
 function receiveChunk(header: ChunkHeader, payload: Uint8Array<ArrayBuffer>, byteLength: number, receivedAt: number): void {
   stats.recordMessage(byteLength, receivedAt);
   const captureTimeMs = header.captureTimeUs / 1000;
-  if (header.kind === ChunkKind.Jpeg) {
+  // Kind 1 and kind 4 count their sequences apart; only the kind this page shows goes into the stats.
+  const shown = videoPath === 'jpeg' ? ChunkKind.Jpeg : hello?.video.codec === 'h264' ? ChunkKind.H264 : null;
+  if (header.kind === shown) {
     stats.recordVideoFrame(header.sequence, captureTimeMs, receivedAt);
     if (state === 'no-signal') setState('live');
+  }
+  if (header.kind === ChunkKind.Jpeg && shown === ChunkKind.Jpeg) {
     // A hidden tab draws nothing; decoding there would only burn the battery.
     if (!document.hidden) renderer.push({ jpeg: payload, captureTimeMs });
+  } else if (header.kind === ChunkKind.H264 && shown === ChunkKind.H264) {
+    h264.receive(header, payload);
   } else if (header.kind === ChunkKind.Pcm) {
     audio.pushPcm(payload);
   } else if (header.kind === ChunkKind.Opus && hello?.audio) {
@@ -113,9 +158,11 @@ function receiveChunk(header: ChunkHeader, payload: Uint8Array<ArrayBuffer>, byt
 
 /** Tells the daemon what to send: audio only once the person has asked for sound. */
 async function subscribe(): Promise<void> {
+  await videoReady;
   const format = hello?.audio ?? null;
   const wantAudio = audio.started && format !== null;
   const request: SubscribeMessage = { type: 'subscribe', video: true, audio: wantAudio };
+  if (hello?.video.codec === 'h264') request.videoCodec = videoPath === 'jpeg' ? 'jpeg' : 'h264';
   if (wantAudio && format) {
     // Browsers without WebCodecs (or outside a secure context) ask the daemon for PCM instead.
     audioCodec = format.codec === 'opus' && !(await canDecodeOpus(format)) ? 'pcm_s16le' : format.codec;
@@ -145,6 +192,8 @@ async function afterRefusal(): Promise<void> {
 function showLogin(text = ''): void {
   connection.disconnect();
   audio.clear();
+  h264.stop();
+  videoPath = null;
   renderer.clear();
   controls.setSnapshotEnabled(false);
   controls.setLogout(false, null);
@@ -164,8 +213,12 @@ async function refreshLogoutButton(): Promise<void> {
   else controls.setLogout(false, null);
 }
 
+function videoStats() {
+  return { path: videoPath, firstPictureMs, ...h264.stats() };
+}
+
 function showStats(): void {
-  overlay.update({ state, hello, stream: stats.snapshot(), audio: audio.stats(), audioCodec });
+  overlay.update({ state, hello, stream: stats.snapshot(), video: videoStats(), audio: audio.stats(), audioCodec });
 }
 
 function refresh(): void {
@@ -182,7 +235,7 @@ window.wscam = {
   get audioContext() {
     return audio.audioContext;
   },
-  stats: () => ({ ...stats.snapshot(), hello, audio: audio.stats(), audioCodec }),
+  stats: () => ({ ...stats.snapshot(), hello, video: videoStats(), audio: audio.stats(), audioCodec }),
 };
 
 async function start(): Promise<void> {
@@ -190,7 +243,8 @@ async function start(): Promise<void> {
   controls.setOverlayVisible(overlay.visible);
   controls.setSnapshotEnabled(false);
   onFullscreenChange(() => controls.setFullscreen(fullscreenSupported(), isFullscreen()));
-  byId('video', HTMLCanvasElement).addEventListener('dblclick', () => toggleFullscreen(app));
+  canvas.addEventListener('dblclick', () => toggleFullscreen(app));
+  videoElement.addEventListener('dblclick', () => toggleFullscreen(app));
   window.setInterval(refresh, refreshEveryMs);
   setState('connecting');
   const token = takeUrlToken();

@@ -11,10 +11,27 @@ export function snapshotFileName(captureTimeMs: number): string {
 
 /** Downloads the frame's original JPEG bytes, no re-encoding. */
 export function downloadSnapshot(frame: VideoFrame): void {
-  const url = URL.createObjectURL(new Blob([frame.jpeg], { type: 'image/jpeg' }));
+  download(new Blob([frame.jpeg], { type: 'image/jpeg' }), frame.captureTimeMs);
+}
+
+/** Downloads the picture on screen (an H.264 path's canvas or `<video>`) as a JPEG. */
+export function downloadPicture(source: HTMLCanvasElement | HTMLVideoElement, captureTimeMs: number): void {
+  let canvas: HTMLCanvasElement;
+  if (source instanceof HTMLCanvasElement) canvas = source;
+  else {
+    canvas = document.createElement('canvas');
+    canvas.width = source.videoWidth;
+    canvas.height = source.videoHeight;
+    canvas.getContext('2d')?.drawImage(source, 0, 0);
+  }
+  canvas.toBlob((blob) => blob && download(blob, captureTimeMs), 'image/jpeg', 0.92);
+}
+
+function download(blob: Blob, captureTimeMs: number): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = snapshotFileName(frame.captureTimeMs);
+  link.download = snapshotFileName(captureTimeMs);
   document.body.append(link);
   link.click();
   link.remove();

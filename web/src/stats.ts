@@ -9,6 +9,10 @@ export interface StreamStats {
   /** Smallest recent (receive − capture): clock offset plus the best-case network delay. */
   clockOffsetMs: number | null;
   framesDrawn: number;
+  /** Capture → displayed latency of the last frames shown, oldest first (for the bench and tests). */
+  recentLatenciesMs: number[];
+  /** Median of recentLatenciesMs. */
+  latencyP50Ms: number | null;
   sequenceGaps: number;
   decodeDrops: number;
   droppedFrames: number;
@@ -20,6 +24,7 @@ const rateWindowMs = 2000;
 const offsetWindowMs = 10_000;
 // A jump this large is a restarted daemon, not lost frames.
 const maxPlausibleGap = 100_000;
+const recentLatencyCount = 120;
 
 interface Timed {
   at: number;
@@ -29,6 +34,13 @@ interface Timed {
 /** Current wall-clock time in milliseconds with sub-millisecond precision. */
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function prune(samples: Timed[], olderThan: number): void {
@@ -42,6 +54,7 @@ export class StatsCollector {
   private readonly draws: Timed[] = [];
   private readonly bytes: Timed[] = [];
   private readonly offsets: Timed[] = [];
+  private readonly recentLatencies: number[] = [];
   private lastVideoSequence: number | null = null;
   private firstSampleAt: number | null = null;
   private latency: number | null = null;
@@ -57,7 +70,7 @@ export class StatsCollector {
     this.bytes.push({ at: receivedAt, value: byteLength });
   }
 
-  /** Every JPEG frame as it arrives, for gaps, the clock offset and the no-signal timer. */
+  /** Every video frame (JPEG or H.264 access unit) as it arrives, for gaps, the clock offset and the no-signal timer. */
   recordVideoFrame(sequence: number, captureTimeMs: number, receivedAt: number): void {
     if (this.lastVideoSequence !== null) {
       const gap = (sequence - this.lastVideoSequence - 1) >>> 0;
@@ -76,6 +89,8 @@ export class StatsCollector {
     this.framesDrawn++;
     this.draws.push({ at: drawnAt, value: 1 });
     this.latency = drawnAt - captureTimeMs;
+    this.recentLatencies.push(this.latency);
+    if (this.recentLatencies.length > recentLatencyCount) this.recentLatencies.shift();
     const offset = this.clockOffset(drawnAt);
     this.correctedLatency = offset === null ? null : this.latency - offset;
   }
@@ -102,6 +117,8 @@ export class StatsCollector {
       correctedLatencyMs: this.correctedLatency,
       clockOffsetMs: this.clockOffset(now),
       framesDrawn: this.framesDrawn,
+      recentLatenciesMs: [...this.recentLatencies],
+      latencyP50Ms: median(this.recentLatencies),
       sequenceGaps: this.sequenceGaps,
       decodeDrops: this.decodeDrops,
       droppedFrames: this.sequenceGaps + this.decodeDrops,

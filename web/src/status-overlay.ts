@@ -1,8 +1,10 @@
 import type { HelloMessage } from '../../src/protocol/messages.js';
 import type { AudioPlayerStats } from './audio-player.js';
+import type { VideoStats } from './debug-handle.js';
 import { byId } from './dom.js';
 import { formatBitrate, formatChannels, formatMs, formatRate } from './format.js';
 import type { StreamStats } from './stats.js';
+import { pathLabel } from './video-path.js';
 import { stateLabel, type ViewerState } from './viewer-state.js';
 
 const hiddenKey = 'wscam.overlayHidden';
@@ -12,6 +14,7 @@ export interface OverlayInput {
   state: ViewerState;
   hello: HelloMessage | null;
   stream: StreamStats;
+  video: VideoStats;
   audio: AudioPlayerStats;
   audioCodec: string | null;
 }
@@ -30,6 +33,7 @@ export class StatusOverlay {
   private readonly fields = {
     state: byId('stat-state', HTMLElement),
     resolution: byId('stat-resolution', HTMLElement),
+    path: byId('stat-path', HTMLElement),
     fps: byId('stat-fps', HTMLElement),
     latency: byId('stat-latency', HTMLElement),
     offset: byId('stat-offset', HTMLElement),
@@ -60,12 +64,13 @@ export class StatusOverlay {
     this.onVisibilityChange(visible);
   }
 
-  update({ state, hello, stream, audio, audioCodec }: OverlayInput): void {
+  update({ state, hello, stream, video, audio, audioCodec }: OverlayInput): void {
     if (!this.visible) return;
     const f = this.fields;
     f.state.textContent = stateLabel(state);
     f.state.dataset.state = state;
     f.resolution.textContent = hello ? `${hello.video.width}×${hello.video.height} @ ${hello.video.fps}` : '–';
+    f.path.textContent = describePath(video, stream);
     f.fps.textContent = stream.fps.toFixed(1);
     f.latency.textContent =
       stream.latencyMs === null ? '–' : `${formatMs(stream.latencyMs)} (corrected ${formatMs(stream.correctedLatencyMs)})`;
@@ -74,6 +79,13 @@ export class StatusOverlay {
     f.dropped.textContent = `${stream.droppedFrames} (${stream.sequenceGaps} gaps, ${stream.decodeDrops} skipped)`;
     f.audio.textContent = describeAudio(hello, audio, audioCodec);
   }
+}
+
+function describePath(video: VideoStats, stream: StreamStats): string {
+  if (video.path === null) return '–';
+  const latency = stream.latencyP50Ms === null ? '' : ` · ${formatMs(stream.latencyP50Ms)} median`;
+  const errors = video.decoderErrors === 0 ? '' : ` · ${video.decoderErrors} decoder errors`;
+  return `${pathLabel(video.path)}${latency}${errors}`;
 }
 
 function describeAudio(hello: HelloMessage | null, audio: AudioPlayerStats, codec: string | null): string {

@@ -1,3 +1,11 @@
+import { NewestPicture } from './newest-picture.js';
+
+interface Decoded {
+  frame: VideoFrame;
+  bitmap: ImageBitmap;
+  close(): void;
+}
+
 /** One JPEG as received, with the times the stats need. */
 export interface VideoFrame {
   jpeg: Uint8Array<ArrayBuffer>;
@@ -18,8 +26,7 @@ export class VideoRenderer {
   private readonly context: CanvasRenderingContext2D;
   private decoding = false;
   private waiting: VideoFrame | null = null;
-  private decoded: { frame: VideoFrame; bitmap: ImageBitmap } | null = null;
-  private drawRequested = false;
+  private readonly decoded: NewestPicture<Decoded>;
   private shown: VideoFrame | null = null;
   // Bumped by clear(), so a decode still in flight cannot paint an old frame back.
   private generation = 0;
@@ -32,6 +39,10 @@ export class VideoRenderer {
     const context = canvas.getContext('2d', { alpha: false });
     if (!context) throw new Error('wscam: no 2D canvas context');
     this.context = context;
+    this.decoded = new NewestPicture<Decoded>(
+      (decoded) => this.draw(decoded),
+      () => events.onDropped(),
+    );
   }
 
   /** The frame on screen, for snapshots. */
@@ -49,8 +60,7 @@ export class VideoRenderer {
   clear(): void {
     this.generation++;
     this.waiting = null;
-    this.decoded?.bitmap.close();
-    this.decoded = null;
+    this.decoded.clear();
     this.shown = null;
     this.context.fillStyle = '#000';
     this.context.fillRect(0, 0, this.canvas.width, this.canvas.height);
@@ -70,7 +80,7 @@ export class VideoRenderer {
     const generation = this.generation;
     try {
       const bitmap = await createImageBitmap(new Blob([frame.jpeg], { type: 'image/jpeg' }));
-      if (generation === this.generation) this.keepDecoded(frame, bitmap);
+      if (generation === this.generation) this.decoded.offer({ frame, bitmap, close: () => bitmap.close() });
       else bitmap.close();
     } catch {
       this.decodeErrors++;
@@ -81,29 +91,7 @@ export class VideoRenderer {
     if (next) void this.decode(next);
   }
 
-  private keepDecoded(frame: VideoFrame, bitmap: ImageBitmap): void {
-    if (this.decoded) {
-      this.decoded.bitmap.close();
-      this.events.onDropped();
-    }
-    this.decoded = { frame, bitmap };
-    this.requestDraw();
-  }
-
-  private requestDraw(): void {
-    if (this.drawRequested) return;
-    this.drawRequested = true;
-    requestAnimationFrame(() => {
-      this.drawRequested = false;
-      this.draw();
-    });
-  }
-
-  private draw(): void {
-    const decoded = this.decoded;
-    if (!decoded) return;
-    this.decoded = null;
-    const { bitmap, frame } = decoded;
+  private draw({ bitmap, frame }: Decoded): void {
     this.setSize(bitmap.width, bitmap.height);
     this.context.drawImage(bitmap, 0, 0);
     bitmap.close();

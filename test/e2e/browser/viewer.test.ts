@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { hashPassword } from '../../../src/auth/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
+import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { packagePath } from '../../../src/package-root.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skipWithoutChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt install chromium)`;
 const ARTIFACTS = `${packagePath('test-artifacts')}/`;
 const FFMPEG = packagePath('node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
 // A safety net, not a speed target: the first viewer waits for the synthetic loop to render, which on a
@@ -73,51 +72,6 @@ function analyserPeak(): number {
   const samples = new Float32Array(analyser.fftSize);
   analyser.getFloatTimeDomainData(samples);
   return samples.reduce((peak, value) => Math.max(peak, Math.abs(value)), 0);
-}
-
-/** Console errors and uncaught exceptions of every page opened through it, and whether each page ran the viewer at all. */
-class PageErrors {
-  readonly messages: string[] = [];
-  /** Every watched page, true once a load found the viewer's `window.wscam`. */
-  private readonly ran = new Map<Page, boolean>();
-
-  watch(page: Page): void {
-    this.ran.set(page, false);
-    page.on('load', () => {
-      page
-        .evaluate(() => typeof (globalThis as unknown as Partial<PageGlobals>).wscam === 'object')
-        .then(
-          (found) => {
-            if (found) this.ran.set(page, true);
-          },
-          () => {},
-        );
-    });
-    page.on('pageerror', (error) => this.messages.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() !== 'error') return;
-      const text = message.text();
-      // Chromium logs refused connections and HTTP error answers itself; those are the network, not the page.
-      if (/^Failed to load resource|^WebSocket connection to .* failed/.test(text)) return;
-      this.messages.push(`console: ${text}`);
-    });
-  }
-
-  /** No errors, and not vacuously: at least one page was watched and every watched page ran the viewer. */
-  assertCleanRun(): void {
-    assert.ok(this.ran.size > 0, 'no page was opened, so there was nothing to check (run the tests above with this one)');
-    const idle = [...this.ran.values()].filter((ran) => !ran).length;
-    assert.equal(idle, 0, `${idle} of ${this.ran.size} pages never ran the viewer script`);
-    assert.deepEqual(this.messages, []);
-  }
-}
-
-async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    timeout: 30_000,
-  });
 }
 
 async function openViewer(

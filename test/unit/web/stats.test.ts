@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StatsCollector } from '../../../web/src/stats.js';
+import { median, StatsCollector } from '../../../web/src/stats.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -83,4 +83,21 @@ test('a new connection starts the sequence afresh, forgets the offset and restar
   assert.equal(stats.snapshot(T0 + 3100).lastFrameAgeMs, 100);
   deliver(stats, 0, T0 + 3200, T0 + 3210);
   assert.equal(stats.snapshot(T0 + 3300).sequenceGaps, 0);
+});
+
+test('recent displayed-frame latencies: the last 120, oldest first, and their median', () => {
+  const stats = new StatsCollector();
+  assert.equal(stats.snapshot(T0).latencyP50Ms, null);
+  for (let n = 0; n < 130; n++) stats.recordDrawn(T0 + n * 100, T0 + n * 100 + n);
+  const snapshot = stats.snapshot(T0 + 13_000);
+  assert.equal(snapshot.recentLatenciesMs.length, 120);
+  assert.equal(snapshot.recentLatenciesMs[0], 10);
+  assert.equal(snapshot.recentLatenciesMs.at(-1), 129);
+  assert.equal(snapshot.latencyP50Ms, 69.5);
+});
+
+test('median of odd and even counts', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), null);
 });

@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { ConfigInput } from '../../../src/config/schema.js';
+import { packagePath } from '../../../src/package-root.js';
+import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+
+const ARTIFACTS = `${packagePath('test-artifacts')}/`;
+const FFMPEG = packagePath('node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
+// A safety net, not a speed target: ffmpeg, the daemon and Chromium share two loaded cores.
+const WAIT_MS = 30_000;
+const KEYFRAME_SECONDS = 2;
+// What a new viewer may take past one keyframe interval: page load aside, decoding its first GOP on a loaded machine.
+const FIRST_PICTURE_SLACK_MS = 1500;
+
+const h264Config: ConfigInput = {
+  ffmpeg: { path: FFMPEG },
+  video: {
+    source: 'ffmpeg',
+    codec: 'h264',
+    width: 640,
+    height: 480,
+    fps: 15,
+    keyframeSeconds: KEYFRAME_SECONDS,
+    input: ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15'],
+  },
+};
+
+// The page's debug handle as far as these tests read it; the test build has no DOM types.
+interface ViewerStats {
+  framesDrawn: number;
+  recentLatenciesMs: number[];
+  latencyP50Ms: number | null;
+  hello: { video: { codec: string; codecString?: string; width: number; height: number } } | null;
+  video: {
+    path: string | null;
+    firstPictureMs: number | null;
+    decoderErrors: number;
+    lastDecoderError: string | null;
+    keyframeWaits: number;
+    skippedForKeyframe: number;
+  };
+}
+interface PageGlobals {
+  wscam: { state(): string; stats(): ViewerStats };
+  document: { getElementById(id: string): (PageMedia & { hidden: boolean; textContent: string | null }) | null };
+}
+interface PageMedia {
+  width: number;
+  height: number;
+  currentTime: number;
+  buffered: { length: number; end(index: number): number };
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+/** Presses s and checks the download is a JPEG of the picture on screen. */
+async function assertSnapshotIsJpeg(page: Page): Promise<void> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('s')]);
+  assert.match(download.suggestedFilename(), /^wscam-\d{8}-\d{6}\.jpg$/);
+  const bytes = readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8]);
+  assert.ok(bytes.byteLength > 1000, `a ${bytes.byteLength}-byte JPEG`);
+}
+
+function viewerStats(page: Page): Promise<ViewerStats> {
+  return page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.stats());
+}
+
+/** Waits until the page has displayed `count` frames; the error carries the page's stats. */
+async function waitForDisplayed(page: Page, count: number): Promise<ViewerStats> {
+  try {
+    await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).wscam?.stats().framesDrawn >= n, count);
+  } catch (error) {
+    throw new Error(`fewer than ${count} frames displayed; viewer stats: ${JSON.stringify(await viewerStats(page))}`, { cause: error });
+  }
+  return viewerStats(page);
+}
+
+/** Runs in the page: a checksum of the canvas pixels, to see the picture change. */
+function canvasChecksum(): number {
+  const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
+  const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+  if (!data) return -1;
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
+  return sum;
+}
+
+describe(
+  'H.264 viewer: real ffmpeg libx264 → daemon → Chromium',
+  { skip: skipWithoutChromium || (existsSync(FFMPEG) ? false : `no ffmpeg at ${FFMPEG}`) },
+  () => {
+    let daemon: RunningDaemon;
+    let browser: Browser;
+    const errors = new PageErrors();
+    const contexts: BrowserContext[] = [];
+
+    before(async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      [daemon, browser] = await Promise.all([startDaemon({ config: h264Config }), launchBrowser()]);
+    });
+
+    // Pages of earlier tests would keep decoding and take the CPU the next one needs.
+    afterEach(async () => {
+      await Promise.all(contexts.splice(0).map((context) => context.close()));
+    });
+
+    after(async () => {
+      await browser?.close();
+      await daemon?.stop();
+    });
+
+    /** A new page on the daemon; `hold` decides per binary message whether the page gets it. */
+    async function open(path: string, options: { initScript?: string; hold?: (message: Buffer) => boolean } = {}): Promise<Page> {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      contexts.push(context);
+      context.setDefaultTimeout(WAIT_MS);
+      if (options.initScript) await context.addInitScript(options.initScript);
+      const hold = options.hold;
+      if (hold) {
+        await context.routeWebSocket(/\/ws$/, (ws) => {
+          const server = ws.connectToServer();
+          server.onMessage((message) => {
+            if (typeof message === 'string' || !hold(message)) ws.send(message);
+          });
+        });
+      }
+      const page = await context.newPage();
+      errors.watch(page);
+      await page.goto(`${daemon.baseUrl}${path}`);
+      return page;
+    }
+
+    test('on 127.0.0.1 (a secure context) WebCodecs decodes H.264 onto a changing canvas', async () => {
+      const page = await open('/');
+      const stats = await waitForDisplayed(page, 10);
+      assert.equal(stats.hello?.video.codec, 'h264');
+      assert.match(stats.hello?.video.codecString ?? '', /^avc1\.[0-9A-F]{6}$/i);
+      assert.equal(stats.video.path, 'webcodecs');
+      const first = await page.evaluate(canvasChecksum);
+      await page.waitForFunction((before) => {
+        const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
+        const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+        let sum = 0;
+        for (let i = 0; data && i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
+        return sum !== before;
+      }, first);
+      assert.deepEqual(
+        await page.evaluate(() => [
+          (globalThis as unknown as PageGlobals).document.getElementById('video')?.width,
+          (globalThis as unknown as PageGlobals).document.getElementById('video')?.height,
+        ]),
+        [640, 480],
+      );
+      await page.waitForFunction(() =>
+        /^H\.264 · WebCodecs · \d+ ms median$/.test(
+          (globalThis as unknown as PageGlobals).document.getElementById('stat-path')?.textContent ?? '',
+        ),
+      );
+      const after = await viewerStats(page);
+      assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
+      assert.ok(after.recentLatenciesMs.length > 0 && after.recentLatenciesMs.every((ms) => Number.isFinite(ms)));
+      await assertSnapshotIsJpeg(page);
+      await page.screenshot({ path: `${ARTIFACTS}h264-webcodecs.png` });
+    });
+
+    test('?video=mse plays through MSE (jMuxer) in the <video>, kept within 200 ms of the buffered end', async () => {
+      const page = await open('/?video=mse');
+      const stats = await waitForDisplayed(page, 15);
+      assert.equal(stats.video.path, 'mse');
+      assert.equal(await page.locator('#video-mse').isVisible(), true);
+      assert.equal(await page.locator('#video').isHidden(), true);
+      // The live-edge control, not a speed claim: whatever bursts the loaded machine makes, the player gets back within 200 ms.
+      const lag = await page.waitForFunction(
+        () => {
+          const video = (globalThis as unknown as PageGlobals).document.getElementById('video-mse');
+          if (!video || video.buffered.length === 0) return false;
+          const behind = video.buffered.end(video.buffered.length - 1) - video.currentTime;
+          return behind <= 0.2 ? behind : false;
+        },
+        undefined,
+        { polling: 'raf' },
+      );
+      assert.ok(Number(await lag.jsonValue()) <= 0.2);
+      await page.waitForFunction(() =>
+        /^H\.264 · MSE · \d+ ms median$/.test(
+          (globalThis as unknown as PageGlobals).document.getElementById('stat-path')?.textContent ?? '',
+        ),
+      );
+      const after = await viewerStats(page);
+      assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
+      await assertSnapshotIsJpeg(page);
+      await page.screenshot({ path: `${ARTIFACTS}h264-mse.png` });
+    });
+
+    test('?video=jpeg subscribes videoCodec "jpeg" and draws the daemon\'s JPEGs', async () => {
+      const page = await open('/?video=jpeg');
+      const stats = await waitForDisplayed(page, 10);
+      assert.equal(stats.video.path, 'jpeg');
+      assert.equal(await page.locator('#stat-path').textContent(), 'JPEG');
+      assert.equal(stats.video.skippedForKeyframe, 0, 'no H.264 reached the decoder side');
+    });
+
+    test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
+      const page = await open('/', {
+        initScript: 'delete globalThis.VideoDecoder; delete globalThis.MediaSource; delete globalThis.ManagedMediaSource;',
+      });
+      const stats = await waitForDisplayed(page, 5);
+      assert.equal(stats.video.path, 'jpeg');
+    });
+
+    for (const path of ['webcodecs', 'mse'] as const) {
+      test(`${path}: a viewer that misses access units mid-GOP waits for the next keyframe and decodes on with 0 decoder errors`, async () => {
+        // Once the picture is up, holds back kind 4 until ten P-frames are gone and lets the next P-frame through: a gap
+        // in the sequence right before a frame whose reference is missing, as after the daemon skipped a slow viewer.
+        let displayed = false;
+        let released = false;
+        let heldBack = 0;
+        const page = await open(`/?video=${path}`, {
+          hold: (message) => {
+            if (message[0] !== 4 || !displayed || released) return false;
+            const delta = (message[1]! & 1) === 0;
+            if (delta && heldBack >= 10) {
+              released = true;
+              return false;
+            }
+            if (delta) heldBack++;
+            return true;
+          },
+        });
+        const before = await waitForDisplayed(page, 5);
+        assert.equal(before.video.path, path);
+        displayed = true;
+        await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.stats().video.keyframeWaits >= 1);
+        const resumed = await waitForDisplayed(page, (await viewerStats(page)).framesDrawn + 10);
+        assert.equal(heldBack, 10);
+        assert.ok(resumed.video.skippedForKeyframe > 0, 'the P-frames after the gap were dropped, not decoded');
+        assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
+      });
+    }
+
+    for (const path of ['webcodecs', 'mse'] as const) {
+      test(`${path}: a new viewer starts from the current GOP, with a picture within one keyframe interval + ${FIRST_PICTURE_SLACK_MS} ms`, async () => {
+        const page = await open(`/?video=${path}`);
+        const stats = await waitForDisplayed(page, 1);
+        assert.equal(stats.video.path, path);
+        assert.equal(stats.video.skippedForKeyframe, 0, "the first access unit the page got was the GOP's keyframe");
+        assert.ok(
+          stats.video.firstPictureMs !== null && stats.video.firstPictureMs <= KEYFRAME_SECONDS * 1000 + FIRST_PICTURE_SLACK_MS,
+          `first picture after ${stats.video.firstPictureMs} ms`,
+        );
+      });
+    }
+
+    test('no console errors or uncaught exceptions in any page above', () => {
+      errors.assertCleanRun();
+    });
+  },
+);
