@@ -14,13 +14,13 @@ export type ViewerPath = 'webcodecs' | 'mse' | 'jpeg';
 
 export interface PathResult {
   path: ViewerPath;
-  /** The path the page said it took (stats().videoPath), null when the page does not say. */
+  /** The path the page said it took (stats().video.path), null when the page does not say. */
   reportedPath: string | null;
   latencyMs: { p50: number; p95: number; count: number } | null;
   /** Navigation start → first displayed frame. */
   firstPictureMs: number | null;
   framesDrawn: number;
-  /** stats().decoderErrors at the end, null when the page does not count them. */
+  /** stats().video.decoderErrors at the end, null when the page does not count them. */
   decoderErrors: number | null;
   error?: string;
 }
@@ -29,8 +29,11 @@ export interface PathResult {
 export interface SlowViewerResult {
   path: ViewerPath;
   seconds: number;
+  /** Page opened → the page's first sequence gap (null: none within the bound). */
+  firstSkipSeconds: number | null;
   sequenceGaps: number | null;
   decoderErrors: number | null;
+  /** Frames drawn in the seconds after the first skip. */
   framesDrawn: number;
   error?: string;
 }
@@ -39,9 +42,10 @@ export interface SlowViewerResult {
 interface PageStats {
   framesDrawn: number;
   latencyMs: number | null;
+  /** The last 120 displayed frames' latencies, oldest first. */
+  recentLatenciesMs?: number[];
   sequenceGaps?: number;
-  decoderErrors?: number;
-  videoPath?: string;
+  video?: { path: string | null; firstPictureMs: number | null; decoderErrors: number; skippedForKeyframe: number };
 }
 interface PageWindow {
   wscam?: { stats(): PageStats };
@@ -71,7 +75,10 @@ function firstPicture(timeoutMs: number): Promise<number | null> {
   });
 }
 
-/** Runs in the page: the latency of every newly displayed frame seen over `ms`, polled each animation frame. */
+/**
+ * Runs in the page: the latency of every frame displayed over `ms`, read from the page's recent
+ * latencies each 500 ms (the newest framesDrawn-delta of them; the page keeps 120).
+ */
 function latencySamples(ms: number): Promise<number[]> {
   const page = globalThis as unknown as PageWindow;
   return new Promise((resolve) => {
@@ -80,12 +87,16 @@ function latencySamples(ms: number): Promise<number[]> {
     let drawn = page.wscam?.stats().framesDrawn ?? 0;
     const poll = () => {
       const stats = page.wscam?.stats();
-      if (stats && stats.framesDrawn !== drawn && stats.latencyMs !== null) samples.push(stats.latencyMs);
-      if (stats) drawn = stats.framesDrawn;
-      if (performance.now() < end) page.requestAnimationFrame(poll);
+      if (stats) {
+        const recent = stats.recentLatenciesMs ?? (stats.latencyMs === null ? [] : [stats.latencyMs]);
+        const fresh = Math.min(stats.framesDrawn - drawn, recent.length);
+        if (fresh > 0) samples.push(...recent.slice(recent.length - fresh));
+        drawn = stats.framesDrawn;
+      }
+      if (performance.now() < end) setTimeout(poll, 500);
       else resolve(samples);
     };
-    poll();
+    setTimeout(poll, 500);
   });
 }
 
@@ -112,11 +123,11 @@ export async function measurePath(browser: Browser, baseUrl: string, path: Viewe
       const stats = await pageStats(page);
       return {
         path,
-        reportedPath: stats?.videoPath ?? null,
+        reportedPath: stats?.video?.path ?? null,
         latencyMs: null,
         firstPictureMs,
         framesDrawn: 0,
-        decoderErrors: stats?.decoderErrors ?? null,
+        decoderErrors: stats?.video?.decoderErrors ?? null,
         error: 'no picture',
       };
     }
@@ -124,11 +135,11 @@ export async function measurePath(browser: Browser, baseUrl: string, path: Viewe
     const stats = await pageStats(page);
     return {
       path,
-      reportedPath: stats?.videoPath ?? null,
+      reportedPath: stats?.video?.path ?? null,
       latencyMs: samples.length ? { p50: rank(samples, 0.5), p95: rank(samples, 0.95), count: samples.length } : null,
       firstPictureMs,
       framesDrawn: stats?.framesDrawn ?? 0,
-      decoderErrors: stats?.decoderErrors ?? null,
+      decoderErrors: stats?.video?.decoderErrors ?? null,
     };
   } finally {
     await page.close();
@@ -136,21 +147,41 @@ export async function measurePath(browser: Browser, baseUrl: string, path: Viewe
 }
 
 /**
- * A viewer on a slow link (`baseUrl` through bench/h264/slow-link.ts): after `seconds` it must
- * still draw, with the frames the daemon skipped for it and the decoder errors the page counted.
+ * A viewer on a slow link (`baseUrl` through bench/h264/slow-link.ts): watched until the daemon
+ * skipped frames for it (at most maxSeconds), then afterSkipSeconds more; it must still draw, and
+ * the page's decoder errors are read.
  */
-export async function measureSlowViewer(browser: Browser, baseUrl: string, path: ViewerPath, seconds: number): Promise<SlowViewerResult> {
+export async function measureSlowViewer(
+  browser: Browser,
+  baseUrl: string,
+  path: ViewerPath,
+  maxSeconds: number,
+  afterSkipSeconds: number,
+): Promise<SlowViewerResult> {
+  const opened = performance.now();
   const { page, firstPictureMs } = await openViewer(browser, baseUrl, path);
   try {
-    if (firstPictureMs === null) return { path, seconds, sequenceGaps: null, decoderErrors: null, framesDrawn: 0, error: 'no picture' };
-    await page.waitForTimeout(seconds * 1000);
+    if (firstPictureMs === null)
+      return { path, seconds: 0, firstSkipSeconds: null, sequenceGaps: null, decoderErrors: null, framesDrawn: 0, error: 'no picture' };
+    let firstSkipSeconds: number | null = null;
+    const deadline = opened + maxSeconds * 1000;
+    while (performance.now() < deadline) {
+      if (((await pageStats(page))?.sequenceGaps ?? 0) > 0) {
+        firstSkipSeconds = (performance.now() - opened) / 1000;
+        break;
+      }
+      await page.waitForTimeout(500);
+    }
+    const drawnBefore = (await pageStats(page))?.framesDrawn ?? 0;
+    await page.waitForTimeout(afterSkipSeconds * 1000);
     const stats = await pageStats(page);
     return {
       path,
-      seconds,
+      seconds: (performance.now() - opened) / 1000,
+      firstSkipSeconds,
       sequenceGaps: stats?.sequenceGaps ?? null,
-      decoderErrors: stats?.decoderErrors ?? null,
-      framesDrawn: stats?.framesDrawn ?? 0,
+      decoderErrors: stats?.video?.decoderErrors ?? null,
+      framesDrawn: (stats?.framesDrawn ?? 0) - drawnBefore,
     };
   } finally {
     await page.close();

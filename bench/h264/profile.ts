@@ -3,6 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveFfmpeg } from '../../src/capture/process/ffmpeg-path.js';
+import { h264BitrateKbps } from '../../src/capture/process/h264-encoder.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { packagePath } from '../../src/package-root.js';
 import { CHROMIUM, launchChromium, type ViewerPath } from './browser.js';
@@ -31,6 +32,7 @@ export interface H264Options {
   referenceFrames: number;
   search: boolean;
   browser: boolean;
+  slowMaxSeconds: number;
   out: string;
 }
 
@@ -61,6 +63,7 @@ function parseOptions(argv: string[]): H264Options {
       'keyframe-seconds': { type: 'string', default: '1' },
       'reference-seconds': { type: 'string', default: '10' },
       'no-search': { type: 'boolean', default: false },
+      'slow-seconds': { type: 'string', default: '90' },
       'no-browser': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -87,17 +90,13 @@ function parseOptions(argv: string[]): H264Options {
     referenceFrames: Math.round(number('reference-seconds', values['reference-seconds'], 1) * fps),
     search: !values['no-search'],
     browser: !values['no-browser'] && existsSync(CHROMIUM),
+    slowMaxSeconds: number('slow-seconds', values['slow-seconds'], 1),
     out: values.out ? resolve(values.out) : packagePath('bench', 'results', `${stamp}-h264.json`),
   };
 }
 
 function progress(text: string): void {
   process.stderr.write(`[bench h264] ${text}\n`);
-}
-
-/** The bitrate the daemon encodes at: --bitrate, else the config's own default for this size. */
-function daemonBitrate(setup: DaemonSetup): number {
-  return ConfigSchema.parse(daemonConfig(setup)).video.bitrateKbps;
 }
 
 export async function runH264Profile(argv: string[]): Promise<number> {
@@ -117,15 +116,17 @@ export async function runH264Profile(argv: string[]): Promise<number> {
     };
     const jpegSetup: DaemonSetup = { ...base, codec: 'jpeg', bitrateKbps: options.bitrateKbps };
     const h264Setup: DaemonSetup = { ...base, codec: 'h264', bitrateKbps: options.bitrateKbps };
-    const bitrateKbps = daemonBitrate(h264Setup);
+    // The daemon's own config and bitrate (--bitrate, else its default for this size and rate).
+    const video = ConfigSchema.parse(daemonConfig(h264Setup)).video;
+    const bitrateKbps = h264BitrateKbps(video);
 
     const clip = { width: options.width, height: options.height, fps: options.fps, frames: options.referenceFrames };
     progress(
       `plain ffmpeg: ${clip.frames} frames of ${clip.width}x${clip.height}@${clip.fps}, MJPEG at quality ${options.quality}, libx264 at ${bitrateKbps} kbit/s`,
     );
     const sourceSeconds = await sourceCpu(ffmpeg.path, clip);
-    const mjpeg = await encodeReference(ffmpeg.path, clip, { codec: 'mjpeg', quality: options.quality }, sourceSeconds);
-    const h264 = await encodeReference(ffmpeg.path, clip, { codec: 'h264', bitrateKbps }, sourceSeconds);
+    const mjpeg = await encodeReference(ffmpeg.path, clip, video, { codec: 'mjpeg', quality: options.quality }, sourceSeconds);
+    const h264 = await encodeReference(ffmpeg.path, clip, video, { codec: 'h264', bitrateKbps }, sourceSeconds);
     let equalSsim = null;
     if (options.search) {
       progress(`plain ffmpeg: the libx264 bitrate with SSIM within ${SSIM_TOLERANCE} of MJPEG's ${mjpeg.ssim.all.toFixed(4)}`);
@@ -133,6 +134,7 @@ export async function runH264Profile(argv: string[]): Promise<number> {
       equalSsim = await equalSsimBitrate(
         ffmpeg.path,
         clip,
+        video,
         mjpeg.ssim.all,
         SSIM_TOLERANCE,
         { lowKbps: mjpegKbps / 100, highKbps: mjpegKbps / 2 },
@@ -150,6 +152,7 @@ export async function runH264Profile(argv: string[]): Promise<number> {
           seconds: options.seconds,
           browser,
           browserPaths: paths,
+          slowMaxSeconds: options.slowMaxSeconds,
           workDir,
         },
         progress,

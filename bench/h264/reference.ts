@@ -1,15 +1,16 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { qualityToQscale } from '../../src/capture/process/ffmpeg-args.js';
+import { h264EncodeArgs, qualityToQscale } from '../../src/capture/process/ffmpeg-args.js';
+import type { Config } from '../../src/config/schema.js';
 import { cameraInput } from './camera-graph.js';
 import { runFfmpegOk } from './ffmpeg-run.js';
 import { ssimAgainstSource, type SsimResult, type StreamFormat } from './ssim.js';
 
 /**
  * The plain-ffmpeg side of the H.264 profile: the camera graph encoded straight to a file, without
- * the daemon, as MJPEG at wscam's video.quality and as libx264 at a bitrate, for bytes, SSIM and
- * the encoder's own CPU. It also finds the bitrate at which H.264 matches MJPEG's SSIM.
+ * the daemon, as MJPEG at wscam's video.quality and as libx264 with the daemon's own encoder
+ * arguments at a bitrate, for bytes, SSIM and the encoder's own CPU. It also finds the bitrate at which H.264 matches MJPEG's SSIM.
  */
 
 export interface Clip {
@@ -36,15 +37,6 @@ const SEARCH_STEPS = 6;
 /** wscam's MJPEG encoding (src/capture/process/ffmpeg-args.ts) at a video.quality. */
 export function mjpegEncodeArgs(quality: number): string[] {
   return ['-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(qualityToQscale(quality))];
-}
-
-/** libx264 as #12 asks for it: ultrafast/zerolatency, no B-frames, a keyframe every second, capped rate. */
-export function x264EncodeArgs(bitrateKbps: number, fps: number, keyframeSeconds = 1): string[] {
-  const rate = `${bitrateKbps}k`;
-  return [
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p'],
-    ...['-b:v', rate, '-maxrate', rate, '-bufsize', rate, '-g', String(fps * keyframeSeconds), '-bf', '0'],
-  ];
 }
 
 function formatOf(encoding: Encoding): StreamFormat {
@@ -74,11 +66,23 @@ export function sourceCpu(ffmpeg: string, clip: Clip): Promise<number> {
   return encode(ffmpeg, clip, ['-pix_fmt', 'yuv420p'], ['-f', 'null', '-']);
 }
 
-export async function encodeReference(ffmpeg: string, clip: Clip, encoding: Encoding, sourceCpuSeconds: number): Promise<ReferenceResult> {
+/** The daemon's video config (parsed), whose H.264 encoder arguments the references use. */
+export type VideoConfig = Config['video'];
+
+export async function encodeReference(
+  ffmpeg: string,
+  clip: Clip,
+  video: VideoConfig,
+  encoding: Encoding,
+  sourceCpuSeconds: number,
+): Promise<ReferenceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'wscam-h264-ref-'));
   const file = join(dir, `clip.${formatOf(encoding)}`);
   try {
-    const codecArgs = encoding.codec === 'mjpeg' ? mjpegEncodeArgs(encoding.quality) : x264EncodeArgs(encoding.bitrateKbps, clip.fps);
+    const codecArgs =
+      encoding.codec === 'mjpeg'
+        ? mjpegEncodeArgs(encoding.quality)
+        : h264EncodeArgs({ ...video, bitrateKbps: encoding.bitrateKbps }, 'libx264');
     const cpu = await encode(ffmpeg, clip, codecArgs, ['-f', formatOf(encoding), '-y', file]);
     const seconds = clip.frames / clip.fps;
     const ssim = await ssimAgainstSource({ ffmpeg, file, format: formatOf(encoding), ...clip, firstSourceFrame: 0 });
@@ -100,6 +104,7 @@ export async function encodeReference(ffmpeg: string, clip: Clip, encoding: Enco
 export async function equalSsimBitrate(
   ffmpeg: string,
   clip: Clip,
+  video: VideoConfig,
   targetSsim: number,
   tolerance: number,
   range: { lowKbps: number; highKbps: number },
@@ -111,7 +116,7 @@ export async function equalSsimBitrate(
   let best: number | null = null;
   for (let step = 0; step < SEARCH_STEPS; step++) {
     const middle = Math.round((low + high) / 2);
-    const result = await encodeReference(ffmpeg, clip, { codec: 'h264', bitrateKbps: middle }, sourceCpuSeconds);
+    const result = await encodeReference(ffmpeg, clip, video, { codec: 'h264', bitrateKbps: middle }, sourceCpuSeconds);
     steps.push(result);
     if (result.ssim.all >= targetSsim - tolerance) {
       best = middle;

@@ -153,7 +153,7 @@ function runLines(run: DaemonRunResult): string[] {
     `  ${ssim}`,
     `  CPU s/s: daemon ${run.cpu.daemonPerSecond.toFixed(3)} + encoder ${run.cpu.encoderPerSecond.toFixed(3)} (${run.cpu.encoderProcesses} process) = ${run.cpu.totalPerSecond.toFixed(3)}, per viewer ${run.cpu.perViewer.toFixed(4)}`,
     `  new ws viewer → first frame: median ${ms(run.firstChunkMs.median)}, max ${ms(run.firstChunkMs.max)}, keyframe first: ${run.firstChunkMs.allKeyframes ? 'always' : 'NO'}`,
-    `  ws viewer on a ${kbit(run.throttled.linkBytesPerSecond)} link: ${run.throttled.framesReceived} frames, ${run.throttled.gaps} skipped, resumed on non-keyframe ${run.throttled.nonKeyframeAfterGap}, ffmpeg decode errors ${run.throttled.decodeErrors}`,
+    `  ws viewer on a ${kbit(run.throttled.linkBytesPerSecond)} link: ${run.throttled.firstSkipSeconds === null ? 'no skip' : `first skip after ${run.throttled.firstSkipSeconds.toFixed(1)} s`} (latency reached ${ms(run.throttled.maxLatencyMs)}), ${run.throttled.framesReceived} frames, ${run.throttled.gaps} skipped, resumed on non-keyframe ${run.throttled.nonKeyframeAfterGap}, ffmpeg decode errors ${run.throttled.decodeErrors}`,
   ];
   for (const path of run.browser.paths) {
     const latency = path.latencyMs ? `p50 ${ms(path.latencyMs.p50)} p95 ${ms(path.latencyMs.p95)} (${path.latencyMs.count})` : '—';
@@ -167,7 +167,11 @@ function runLines(run: DaemonRunResult): string[] {
 
 function slowText(result: SlowViewerResult): string {
   if (result.error) return result.error;
-  return `${result.seconds} s: ${result.sequenceGaps ?? '—'} frames skipped, decoder errors ${result.decoderErrors ?? '—'}, ${result.framesDrawn} frames drawn`;
+  const skip =
+    result.firstSkipSeconds === null
+      ? `no skip in ${result.seconds.toFixed(0)} s`
+      : `first skip after ${result.firstSkipSeconds.toFixed(1)} s`;
+  return `${skip}: ${result.sequenceGaps ?? '—'} frames skipped, decoder errors ${result.decoderErrors ?? '—'}, ${result.framesDrawn} frames drawn after`;
 }
 
 export function printReport(report: H264Report, bitrateKbps: number): void {

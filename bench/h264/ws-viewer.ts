@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { nowMicros } from '../../src/capture/source.js';
 import { ChunkFlag, ChunkKind, decodeHeader, HEADER_BYTES } from '../../src/protocol/header.js';
 import type { HelloMessage, VideoCodecName } from '../../src/protocol/messages.js';
 
@@ -18,6 +19,8 @@ export interface ViewerWindow {
   gaps: number;
   /** H.264: a frame after a gap that was not a keyframe (the hub must never send one). */
   nonKeyframeAfterGap: number;
+  /** Capture → arrival of the last byte, the worst frame of the window. */
+  maxLatencyMs: number;
 }
 
 export interface ViewerOptions {
@@ -41,6 +44,9 @@ export class BenchViewer {
   private frames = 0;
   private gaps = 0;
   private nonKeyframeAfterGap = 0;
+  private maxLatencyMs = 0;
+  /** performance.now() of the first skipped frame seen. */
+  firstGapAt: number | undefined;
   private windowStart: { at: number; bytes: number; frames: number; gaps: number; bad: number } | undefined;
   readonly opened: Promise<void>;
 
@@ -74,20 +80,23 @@ export class BenchViewer {
       this.error ??= decoded.error;
       return;
     }
-    const { kind, flags, sequence } = decoded.header;
+    const { kind, flags, sequence, captureTimeUs } = decoded.header;
     if (kind !== ChunkKind.Jpeg && kind !== ChunkKind.H264) return;
     const keyframe = kind === ChunkKind.Jpeg || (flags & ChunkFlag.Keyframe) !== 0;
     this.firstFrame ??= { at: performance.now(), kind, keyframe };
     if (this.lastSequence !== undefined && sequence > this.lastSequence + 1) {
       this.gaps += sequence - this.lastSequence - 1;
+      this.firstGapAt ??= performance.now();
       if (!keyframe) this.nonKeyframeAfterGap += 1;
     }
+    if (this.windowStart) this.maxLatencyMs = Math.max(this.maxLatencyMs, (nowMicros() - captureTimeUs) / 1000);
     this.lastSequence = sequence;
     this.frames += 1;
     if (this.options.record && this.windowStart) this.recorded.push({ sequence, keyframe, payload: data.subarray(HEADER_BYTES) });
   }
 
   startWindow(): void {
+    this.maxLatencyMs = 0;
     this.windowStart = {
       at: performance.now(),
       bytes: this.socket?.bytesRead ?? 0,
@@ -106,6 +115,7 @@ export class BenchViewer {
       frames: this.frames - start.frames,
       gaps: this.gaps - start.gaps,
       nonKeyframeAfterGap: this.nonKeyframeAfterGap - start.bad,
+      maxLatencyMs: this.maxLatencyMs,
     };
   }
 
