@@ -36,7 +36,9 @@ export function serveMjpegStream(
   const viewer = hub.attach({
     bufferedBytes: () => res.writableLength,
     write: (chunk) => {
-      res.write(chunk.as(mjpegPart));
+      const part = chunk.as(mjpegPart);
+      res.write(part);
+      return part.length;
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => res.once('drain', callback),

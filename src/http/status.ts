@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { CaptureController, CaptureHealth, SourceHealth } from '../capture/capture-controller.js';
+import type { H264Format } from '../capture/source.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import { ChunkKind } from '../protocol/header.js';
 
@@ -28,6 +29,8 @@ export interface HealthReport {
   audio: SourceHealth | null;
   /** While idle: the sources as they were when capture last ran. */
   lastRun?: CaptureHealth['lastRun'];
+  /** H.264 capture: what the latest keyframe's SPS says, once one came in this capture run. */
+  videoFormat?: H264Format;
 }
 
 /**
@@ -45,6 +48,7 @@ export function healthReport(hub: FrameHub, capture: CaptureController): HealthR
     video,
     audio,
     ...(!running && lastRun !== null ? { lastRun } : {}),
+    ...(hub.videoFormat !== undefined ? { videoFormat: hub.videoFormat } : {}),
   };
   const down = (reason: string): HealthReport => ({ status: 'down', reason, ...base });
   // Capture runs from start until the first frame, so a camera that fails before it is seen failing here.
@@ -92,7 +96,9 @@ export function prometheusMetrics(hub: FrameHub, capture: CaptureController, cli
     ['{kind="jpeg"}', totals.published[ChunkKind.Jpeg]],
     ['{kind="pcm"}', totals.published[ChunkKind.Pcm]],
     ['{kind="opus"}', totals.published[ChunkKind.Opus]],
+    ['{kind="h264"}', totals.published[ChunkKind.H264]],
   ]);
+  metric('wscam_keyframes_captured_total', 'counter', 'H.264 keyframes taken from capture.', [['', totals.keyframes]]);
   metric('wscam_chunks_sent_total', 'counter', 'Chunks written to viewers.', [['', totals.sent]]);
   metric('wscam_chunks_dropped_total', 'counter', 'Chunks skipped because a viewer was too slow.', [['', totals.dropped]]);
   metric('wscam_bytes_sent_total', 'counter', 'Bytes written to viewers.', [['', totals.bytesSent]]);

@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import type { WebSocket } from 'ws';
+import type { H264Format } from '../capture/source.js';
+import { withVideoFormat } from '../hello.js';
 import type { FrameHub } from '../hub/frame-hub.js';
 import type { HubViewer } from '../hub/viewer.js';
 import type { Logger } from '../log.js';
@@ -19,11 +22,20 @@ export interface ViewerIdentity extends SessionBinding {
  * One WebSocket viewer: says hello, then takes media from the hub by the hub's send policy and
  * answers subscribe messages. Media frames are framed once per chunk (websocket-frame.ts) and written to the socket
  * directly; `ws` still owns reading, control frames and closing.
+ * In H.264 mode the hello carries the SPS's format, so it waits for the first keyframe when none is known yet,
+ * and nothing else goes out before it; a keyframe of another format is preceded by a new hello.
  */
 export class ViewerConnection implements Transport {
   readonly kind = 'websocket';
   private video = true;
   private audio = true;
+  /** The hello as the config makes it; for H.264 completed from the stream's format before it goes out. */
+  private hello: HelloMessage;
+  /** The format the last H.264 hello said; undefined while the viewer waits for one. */
+  private told: H264Format | undefined;
+  private helloSent = false;
+  /** What the viewer asked for with subscribe videoCodec; it gets H.264 only when the capture makes it. */
+  private wantsJpeg = false;
   /** Opus captures also deliver PCM, so a viewer may switch to PCM; a PCM capture has no Opus. */
   private audioKind: ChunkKind = ChunkKind.Pcm;
   private readonly viewer: HubViewer;
@@ -40,14 +52,22 @@ export class ViewerConnection implements Transport {
     readonly identity: ViewerIdentity,
     private readonly log: Logger,
   ) {
+    this.hello = hello;
     this.sendHello(hello);
     this.viewer = hub.attach({
       // The raw socket's queue is what ws.bufferedAmount reports without permessage-deflate, read directly.
       bufferedBytes: () => socket.writableLength,
       write: (chunk) => {
-        if (ws.readyState === ws.OPEN) socket.write(chunk.as(webSocketFrame));
+        if (ws.readyState !== ws.OPEN) return 0;
+        const frame = chunk.as(webSocketFrame);
+        socket.write(frame);
+        return frame.length;
       },
-      wants: (kind) => (kind === ChunkKind.Jpeg ? this.video : this.audio && kind === this.audioKind),
+      wants: (kind) =>
+        this.helloSent &&
+        (kind === ChunkKind.Jpeg || kind === ChunkKind.H264
+          ? this.video && kind === this.videoKind()
+          : this.audio && kind === this.audioKind),
       whenDrained: (callback) => socket.once('drain', callback),
       disconnect: (reason) => {
         this.log.info({ remote: identity.remoteAddress, reason }, 'viewer stuck over its send limit: terminated');
@@ -63,17 +83,58 @@ export class ViewerConnection implements Transport {
       hub.detach(this.viewer);
       this.log.info({ remote: identity.remoteAddress, code, ...this.viewer.counters }, 'viewer left');
     });
-    const latest = hub.latest(ChunkKind.Jpeg);
-    // A new viewer sees the current picture at once instead of waiting for the next frame.
-    if (latest) this.viewer.offer(latest);
+    this.offerCurrentPicture();
   }
 
-  /** Says what the streams are: first thing, and again when a reload changed them (the viewer subscribes anew). */
+  /**
+   * Says what the streams are: first thing, and again when a reload changed them (the viewer subscribes anew).
+   * An H.264 hello goes out once the hub knows the stream's format; until then the viewer gets nothing.
+   */
   sendHello(hello: HelloMessage): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    this.hello = hello;
     this.audioKind = hello.audio?.codec === 'opus' ? ChunkKind.Opus : ChunkKind.Pcm;
     this.capturesOpus = this.audioKind === ChunkKind.Opus;
+    this.told = undefined;
+    if (hello.video.codec === 'h264') {
+      const format = this.hub.videoFormat;
+      this.helloSent = false;
+      if (format !== undefined) this.sendH264Hello(format);
+      return;
+    }
     this.ws.send(JSON.stringify(hello));
+    this.helloSent = true;
+  }
+
+  /** The hub saw a keyframe of a new format (before offering it): a viewer told otherwise, or not yet, hears it first. */
+  videoFormatChanged(format: H264Format): void {
+    if (this.hello.video.codec !== 'h264' || isDeepStrictEqual(format, this.told) || this.ws.readyState !== this.ws.OPEN) return;
+    const first = !this.helloSent;
+    this.sendH264Hello(format);
+    // A viewer that waited for its hello starts from the current GOP like any other (the keyframe comes next).
+    if (first) this.offerCurrentPicture();
+  }
+
+  private sendH264Hello(format: H264Format): void {
+    this.ws.send(JSON.stringify(withVideoFormat(this.hello, format)));
+    this.told = format;
+    this.helloSent = true;
+  }
+
+  /** Kind 4 in H.264 mode unless the viewer asked for JPEG; kind 1 in JPEG mode whatever it asked. */
+  private videoKind(): ChunkKind {
+    return this.hello.video.codec === 'h264' && !this.wantsJpeg ? ChunkKind.H264 : ChunkKind.Jpeg;
+  }
+
+  /** A new or resubscribed viewer sees the current picture at once: the latest JPEG, or the current GOP in order. */
+  private offerCurrentPicture(): void {
+    if (!this.video || !this.helloSent) return;
+    if (this.videoKind() === ChunkKind.H264) {
+      for (const unit of this.hub.currentGop()) this.viewer.offer(unit);
+      return;
+    }
+    const latest = this.hub.latest(ChunkKind.Jpeg);
+    if (latest) this.viewer.offer(latest);
   }
 
   /** Called every heartbeat interval: a viewer that missed the last ping is cut off. */
@@ -126,14 +187,12 @@ export class ViewerConnection implements Transport {
     }
     this.video = parsed.message.video;
     this.audio = parsed.message.audio;
-    const { audioCodec } = parsed.message;
+    const { audioCodec, videoCodec } = parsed.message;
     if (audioCodec === 'pcm_s16le') this.audioKind = ChunkKind.Pcm;
     else if (audioCodec === 'opus' && this.capturesOpus) this.audioKind = ChunkKind.Opus;
-    this.log.debug({ video: this.video, audio: this.audio, audioKind: this.audioKind }, 'viewer subscribed');
-    if (this.video) {
-      const latest = this.hub.latest(ChunkKind.Jpeg);
-      if (latest) this.viewer.offer(latest);
-    }
+    if (videoCodec !== undefined) this.wantsJpeg = videoCodec === 'jpeg';
+    this.log.debug({ video: this.video, audio: this.audio, audioKind: this.audioKind, videoKind: this.videoKind() }, 'viewer subscribed');
+    this.offerCurrentPicture();
   }
 
   private refuse(code: number, reason: string): void {

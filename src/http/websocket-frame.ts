@@ -21,7 +21,11 @@ export const webSocketFrame: ChunkFormat = {
       frame[1] = 127;
       frame.writeBigUInt64BE(BigInt(messageBytes), 2);
     }
-    encodeHeader({ kind: chunk.kind, flags: 0, sequence: chunk.sequence, captureTimeUs: chunk.captureTimeUs }, frame, frameHeaderBytes);
+    encodeHeader(
+      { kind: chunk.kind, flags: chunk.flags, sequence: chunk.sequence, captureTimeUs: chunk.captureTimeUs },
+      frame,
+      frameHeaderBytes,
+    );
     chunk.payload.copy(frame, frameHeaderBytes + HEADER_BYTES);
     return frame;
   },

@@ -1,11 +1,14 @@
 import { EventEmitter } from 'node:events';
-import type { CapturedChunk } from '../capture/source.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { CapturedChunk, H264Format } from '../capture/source.js';
 import { ChunkKind } from '../protocol/header.js';
 import { SharedChunk } from './shared-chunk.js';
-import { HubViewer, type ViewerSink } from './viewer.js';
+import { DEFAULT_H264_BUDGET_BYTES, HubViewer, type H264Pacing, type ViewerSink } from './viewer.js';
 
 export interface HubTotals {
   published: Record<ChunkKind, number>;
+  /** H.264 access units among published[H264] that were keyframes. */
+  keyframes: number;
   sent: number;
   dropped: number;
   bytesSent: number;
@@ -23,19 +26,29 @@ interface Kept {
   intervalMs: number;
 }
 
+/** Default bound on the kept GOP: past it the hub keeps no GOP until the next keyframe. */
+export const DEFAULT_MAX_GOP_BYTES = 4 * 1024 * 1024;
+
+/** The lag an H.264 viewer may build up beyond one keyframe before it skips to the next keyframe. */
+export const H264_LAG_MS = 250;
+
 export interface FrameHubOptions {
   /** Monotonic clock in ms; injectable for tests. Default performance.now. */
   now?: () => number;
+  maxGopBytes?: number;
 }
 
 interface HubEvents {
   /** Number of attached viewers changed; capture runs on demand from this. */
   viewers: [count: number];
+  /** A keyframe says a format other than the last one's; emitted before the keyframe is offered to anyone. */
+  videoFormat: [format: H264Format];
 }
 
 /**
- * The broadcast hub: keeps the latest chunk per kind and offers every new chunk to every
- * attached viewer, each of which takes it or skips it by its own send policy.
+ * The broadcast hub: keeps the latest chunk per kind (for H.264 the current GOP, from its keyframe on,
+ * bounded in bytes) and offers every new chunk to every attached viewer, each of which takes it or skips
+ * it by its own send policy.
  */
 export class FrameHub extends EventEmitter<HubEvents> {
   private readonly viewers = new Set<HubViewer>();
@@ -44,20 +57,41 @@ export class FrameHub extends EventEmitter<HubEvents> {
   private readonly waiters = new Set<{ kind: ChunkKind; resolve: (chunk: SharedChunk) => void }>();
   private readonly totals = { sent: 0, dropped: 0, bytesSent: 0 };
   private readonly now: () => number;
+  private readonly maxGopBytes: number;
+  /** The current GOP, keyframe first; empty while none is kept (none yet, or it outgrew maxGopBytes). */
+  private gop: SharedChunk[] = [];
+  private gopBytes = 0;
+  /** Bytes of kind 4 since the last keyframe and when it came, for the pacing budget. */
+  private bytesSinceKeyframe = 0;
+  private keyframes = 0;
+  private lastKeyframeAtMs: number | undefined;
+  private format: H264Format | undefined;
+  /** Shared by every viewer: read on each H.264 send decision, set once per keyframe. */
+  private readonly pacing: H264Pacing = { budgetBytes: DEFAULT_H264_BUDGET_BYTES };
 
   constructor(options: FrameHubOptions = {}) {
     super();
     this.now = options.now ?? (() => performance.now());
+    this.maxGopBytes = options.maxGopBytes ?? DEFAULT_MAX_GOP_BYTES;
   }
 
   publish(chunk: CapturedChunk): SharedChunk {
     const sequence = this.nextSequence.get(chunk.kind) ?? 0;
     this.nextSequence.set(chunk.kind, sequence + 1);
-    const shared = new SharedChunk(chunk.kind, sequence, chunk.captureTimeUs, chunk.payload);
+    const keyframe = chunk.kind === ChunkKind.H264 && chunk.keyframe === true;
+    const shared = new SharedChunk(
+      chunk.kind,
+      sequence,
+      chunk.captureTimeUs,
+      chunk.payload,
+      keyframe,
+      keyframe ? chunk.videoFormat : undefined,
+    );
     const publishedAtMs = this.now();
     const previous = this.latestByKind.get(chunk.kind);
     const intervalMs = previous === undefined ? 0 : Math.min(publishedAtMs - previous.publishedAtMs, MAX_FRESH_INTERVAL_MS);
     this.latestByKind.set(chunk.kind, { chunk: shared, publishedAtMs, intervalMs });
+    if (chunk.kind === ChunkKind.H264) this.keepInGop(shared, publishedAtMs);
     for (const viewer of this.viewers) viewer.offer(shared);
     for (const waiter of this.waiters) {
       if (waiter.kind !== chunk.kind) continue;
@@ -76,6 +110,43 @@ export class FrameHub extends EventEmitter<HubEvents> {
     const kept = this.latestByKind.get(kind);
     if (kept === undefined || this.now() - kept.publishedAtMs > kept.intervalMs + FRESHNESS_MARGIN_MS) return undefined;
     return kept.chunk;
+  }
+
+  /** The current GOP, keyframe first, while it is current (as latest() judges its newest access unit); else empty. */
+  currentGop(): readonly SharedChunk[] {
+    return this.latest(ChunkKind.H264) === undefined ? [] : this.gop;
+  }
+
+  /** What the latest keyframe's SPS says; undefined before the first keyframe of a capture run. */
+  get videoFormat(): H264Format | undefined {
+    return this.format;
+  }
+
+  private keepInGop(unit: SharedChunk, publishedAtMs: number): void {
+    if (unit.keyframe) {
+      this.keyframes += 1;
+      const gopMs = this.lastKeyframeAtMs === undefined ? 0 : publishedAtMs - this.lastKeyframeAtMs;
+      // One keyframe plus H264_LAG_MS at the last GOP's rate; twice the keyframe until a GOP has been timed.
+      const lagBytes = gopMs > 0 ? (this.bytesSinceKeyframe * H264_LAG_MS) / gopMs : unit.byteLength;
+      this.pacing.budgetBytes = Math.min(Math.ceil(unit.byteLength + lagBytes), this.maxGopBytes);
+      this.lastKeyframeAtMs = publishedAtMs;
+      this.bytesSinceKeyframe = 0;
+      this.gop = [];
+      this.gopBytes = 0;
+      if (unit.videoFormat !== undefined && !isDeepStrictEqual(unit.videoFormat, this.format)) {
+        this.format = unit.videoFormat;
+        this.emit('videoFormat', unit.videoFormat);
+      }
+    }
+    this.bytesSinceKeyframe += unit.byteLength;
+    if (!unit.keyframe && this.gop.length === 0) return;
+    if (this.gopBytes + unit.byteLength > this.maxGopBytes) {
+      this.gop = [];
+      this.gopBytes = 0;
+      return;
+    }
+    this.gop.push(unit);
+    this.gopBytes += unit.byteLength;
   }
 
   /** Resolves with the next chunk of a kind, or undefined after timeoutMs. */
@@ -99,10 +170,15 @@ export class FrameHub extends EventEmitter<HubEvents> {
   /** Drops what is kept from a capture run, so a restarted capture starts from fresh chunks and intervals. */
   forgetLatest(): void {
     this.latestByKind.clear();
+    this.gop = [];
+    this.gopBytes = 0;
+    this.bytesSinceKeyframe = 0;
+    this.lastKeyframeAtMs = undefined;
+    this.format = undefined;
   }
 
   attach(sink: ViewerSink): HubViewer {
-    const viewer = new HubViewer(sink);
+    const viewer = new HubViewer(sink, undefined, undefined, this.pacing);
     this.viewers.add(viewer);
     this.emit('viewers', this.viewers.size);
     return viewer;
@@ -139,6 +215,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
         [ChunkKind.Opus]: published(ChunkKind.Opus),
         [ChunkKind.H264]: published(ChunkKind.H264),
       },
+      keyframes: this.keyframes,
       sent,
       dropped,
       bytesSent,

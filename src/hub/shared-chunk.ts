@@ -1,4 +1,5 @@
-import { HEADER_BYTES, type ChunkKind } from '../protocol/header.js';
+import type { H264Format } from '../capture/source.js';
+import { ChunkFlag, HEADER_BYTES, type ChunkKind } from '../protocol/header.js';
 
 /** How a transport puts a chunk on its wire; each format is encoded at most once per chunk. */
 export interface ChunkFormat {
@@ -18,7 +19,16 @@ export class SharedChunk {
     readonly sequence: number,
     readonly captureTimeUs: number,
     readonly payload: Buffer,
+    /** H.264: an access unit a decoder can start from. */
+    readonly keyframe = false,
+    /** H.264 keyframes: what their SPS says. */
+    readonly videoFormat?: H264Format,
   ) {}
+
+  /** Header byte 1. */
+  get flags(): number {
+    return this.keyframe ? ChunkFlag.Keyframe : 0;
+  }
 
   /** The size of the chunk's message (16-byte header + payload), the measure the send policy uses. */
   get byteLength(): number {

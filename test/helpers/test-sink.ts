@@ -7,16 +7,17 @@ export class TestSink implements ViewerSink {
   queued = 0;
   readonly written: SharedChunk[] = [];
   /** The kinds the viewer subscribed to; every kind unless a test removes some. */
-  readonly wanted = new Set<ChunkKind>([ChunkKind.Jpeg, ChunkKind.Pcm, ChunkKind.Opus]);
+  readonly wanted = new Set<ChunkKind>([ChunkKind.Jpeg, ChunkKind.Pcm, ChunkKind.Opus, ChunkKind.H264]);
   private drainCallbacks: Array<() => void> = [];
 
   bufferedBytes(): number {
     return this.queued;
   }
 
-  write(chunk: SharedChunk): void {
+  write(chunk: SharedChunk): number {
     this.written.push(chunk);
     this.queued += chunk.byteLength;
+    return chunk.byteLength;
   }
 
   wants(kind: ChunkKind): boolean {

@@ -18,9 +18,10 @@ class FastViewer implements ViewerSink {
   bufferedBytes(): number {
     return 0;
   }
-  write(chunk: SharedChunk): void {
+  write(chunk: SharedChunk): number {
     this.chunks.push(chunk);
     for (const waiter of [...this.waiters]) waiter();
+    return chunk.byteLength;
   }
   wants(): boolean {
     return true;

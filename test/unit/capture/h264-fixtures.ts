@@ -22,8 +22,16 @@ function run(program: string, args: string[], input?: Buffer): Buffer {
 
 /** Encodes `frames` of lavfi testsrc2 at 100x60 (not a multiple of 16, so the SPS crops) with libx264 and `encoderArgs`. */
 export function encodeTestsrc(name: string, encoderArgs: string[], frames = 20, size = '100x60'): H264Fixture {
+  return encodeLavfi(name, `testsrc2=size=${size}:rate=15`, encoderArgs, frames);
+}
+
+/** What a fixed camera sees at 320x240@15: a still background and a small moving object, so P-frames are small. */
+export const CAMERA_LIKE_GRAPH =
+  "testsrc2=size=320x240:rate=15,trim=end_frame=1,loop=loop=-1:size=1,setpts=N/15/TB[bg];testsrc2=size=64x48:rate=15[fg];[bg][fg]overlay=x='mod(t*40,256)':y=96";
+
+export function encodeLavfi(name: string, graph: string, encoderArgs: string[], frames: number): H264Fixture {
   const stream = run('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=15`],
+    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', graph],
     ...['-frames:v', String(frames), '-c:v', 'libx264', '-g', '7', '-bf', '0', ...encoderArgs, '-f', 'h264', 'pipe:1'],
   ]);
   return { name, stream, ...probe(stream) };
