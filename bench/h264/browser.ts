@@ -2,7 +2,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * The viewer page in real headless Chromium: displayed-frame latency per decoding path, a new
- * viewer's first picture, and decoder errors while the page sits behind a slow link. Figures come from the
+ * viewer's first picture, and decoder errors after the page's link stalled. Figures come from the
  * page's debug handle (`window.wscam.stats()`): `latencyMs` is drawn time − capture time of the
  * last displayed frame, on this one machine's clock.
  */
@@ -25,16 +25,15 @@ export interface PathResult {
   error?: string;
 }
 
-/** A page behind a slow link: the daemon skips frames for it. */
-export interface SlowViewerResult {
+/** A page whose link stalled until the daemon skipped for it. */
+export interface StalledPageResult extends Episode {
   path: ViewerPath;
-  seconds: number;
-  /** Page opened → the page's first sequence gap (null: none within the bound). */
-  firstSkipSeconds: number | null;
   sequenceGaps: number | null;
+  /** Access units the page dropped waiting for a keyframe (a gap the hub did not close itself). */
+  skippedForKeyframe: number | null;
   decoderErrors: number | null;
-  /** Frames drawn in the seconds after the first skip. */
-  framesDrawn: number;
+  /** Frames drawn in the seconds after the link resumed. */
+  framesDrawnAfter: number;
   error?: string;
 }
 
@@ -146,44 +145,54 @@ export async function measurePath(browser: Browser, baseUrl: string, path: Viewe
   }
 }
 
+/** One stall of a viewer's link: how long until the daemon skipped for it, and whether it did. */
+export interface Episode {
+  stallSeconds: number;
+  daemonSkipped: boolean;
+}
+
 /**
- * A viewer on a slow link (`baseUrl` through bench/h264/slow-link.ts): watched until the daemon
- * skipped frames for it (at most maxSeconds), then afterSkipSeconds more; it must still draw, and
- * the page's decoder errors are read.
+ * A page whose link stalls (`baseUrl` through bench/h264/stalling-link.ts): after its first
+ * picture the link stalls until the daemon skips for it, then resumes; the page must draw again,
+ * and its decoder errors and waits for a keyframe are read `afterSeconds` later.
  */
-export async function measureSlowViewer(
+export async function measureStalledPage(
   browser: Browser,
   baseUrl: string,
   path: ViewerPath,
-  maxSeconds: number,
-  afterSkipSeconds: number,
-): Promise<SlowViewerResult> {
-  const opened = performance.now();
-  const { page, firstPictureMs } = await openViewer(browser, baseUrl, path);
+  stall: () => Promise<Episode>,
+  afterSeconds: number,
+): Promise<StalledPageResult> {
+  const failed = (error: string): StalledPageResult => ({
+    path,
+    stallSeconds: 0,
+    daemonSkipped: false,
+    sequenceGaps: null,
+    skippedForKeyframe: null,
+    decoderErrors: null,
+    framesDrawnAfter: 0,
+    error,
+  });
   try {
-    if (firstPictureMs === null)
-      return { path, seconds: 0, firstSkipSeconds: null, sequenceGaps: null, decoderErrors: null, framesDrawn: 0, error: 'no picture' };
-    let firstSkipSeconds: number | null = null;
-    const deadline = opened + maxSeconds * 1000;
-    while (performance.now() < deadline) {
-      if (((await pageStats(page))?.sequenceGaps ?? 0) > 0) {
-        firstSkipSeconds = (performance.now() - opened) / 1000;
-        break;
-      }
-      await page.waitForTimeout(500);
+    const { page, firstPictureMs } = await openViewer(browser, baseUrl, path);
+    try {
+      if (firstPictureMs === null) return failed('no picture');
+      const episode = await stall();
+      const drawnBefore = (await pageStats(page))?.framesDrawn ?? 0;
+      await page.waitForTimeout(afterSeconds * 1000);
+      const stats = await pageStats(page);
+      return {
+        path,
+        ...episode,
+        sequenceGaps: stats?.sequenceGaps ?? null,
+        skippedForKeyframe: stats?.video?.skippedForKeyframe ?? null,
+        decoderErrors: stats?.video?.decoderErrors ?? null,
+        framesDrawnAfter: (stats?.framesDrawn ?? 0) - drawnBefore,
+      };
+    } finally {
+      await page.close();
     }
-    const drawnBefore = (await pageStats(page))?.framesDrawn ?? 0;
-    await page.waitForTimeout(afterSkipSeconds * 1000);
-    const stats = await pageStats(page);
-    return {
-      path,
-      seconds: (performance.now() - opened) / 1000,
-      firstSkipSeconds,
-      sequenceGaps: stats?.sequenceGaps ?? null,
-      decoderErrors: stats?.video?.decoderErrors ?? null,
-      framesDrawn: (stats?.framesDrawn ?? 0) - drawnBefore,
-    };
-  } finally {
-    await page.close();
+  } catch (error) {
+    return failed((error as Error).message.split('\n')[0]!);
   }
 }

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { type Browser } from 'playwright-core';
 import { alignmentCheck, decodeErrors, ssimAgainstSource, type SsimResult, type StreamFormat } from './ssim.js';
-import { measurePath, measureSlowViewer, type PathResult, type SlowViewerResult, type ViewerPath } from './browser.js';
+import { measurePath, measureStalledPage, type Episode, type PathResult, type StalledPageResult, type ViewerPath } from './browser.js';
 import { daemonCpu, startDaemon, type DaemonSetup } from './daemon.js';
-import { SlowLink } from './slow-link.js';
+import { StallingLink } from './stalling-link.js';
 import { BenchViewer, longestDecodableRun, type RecordedFrame } from './ws-viewer.js';
 
-/** One daemon run of the H.264 profile: ws viewers, CPU, a recording for SSIM, a throttled viewer, Chromium. */
+/** One daemon run of the H.264 profile: ws viewers, CPU, a recording for SSIM, a stalled viewer, Chromium. */
 
 export interface DaemonRunOptions {
   setup: DaemonSetup;
@@ -18,8 +18,8 @@ export interface DaemonRunOptions {
   browser: Browser | undefined;
   browserPaths: ViewerPath[];
   workDir: string;
-  /** How long a slow viewer is watched for the daemon's first skip. */
-  slowMaxSeconds: number;
+  /** The longest a stalled viewer's link stays stalled waiting for the daemon's first skip. */
+  stallMaxSeconds: number;
 }
 
 export interface DaemonRunResult {
@@ -34,30 +34,33 @@ export interface DaemonRunResult {
     (SsimResult & { firstSourceFrame: number; alignment: { before: number; at: number; after: number; ok: boolean } }) | { error: string };
   /** ws: connect → first video chunk, and whether it was a keyframe. */
   firstChunkMs: { median: number; max: number; allKeyframes: boolean };
-  /** A ws viewer behind a slow link (SLOW_LINK_SHARE of the stream's rate). */
-  throttled: {
-    linkBytesPerSecond: number;
-    /** Link opened → first skipped frame (null: none within slowMaxSeconds), and the worst latency by then. */
-    firstSkipSeconds: number | null;
-    maxLatencyMs: number;
-    gaps: number;
-    nonKeyframeAfterGap: number;
-    framesReceived: number;
-    decodeErrors: number;
-    decodeErrorLines: string[];
-  };
-  browser: { paths: PathResult[]; slow: SlowViewerResult[] };
+  /** A ws viewer whose link stalled until the daemon skipped for it, then resumed. */
+  stalled: StalledViewer;
+  browser: { paths: PathResult[]; stalled: StalledPageResult[] };
 }
 
 const FIRST_FRAME_TIMEOUT_MS = 60_000;
 const NEW_VIEWER_TRIES = 5;
-/**
- * A slow viewer's link carries this share of the stream's rate. The daemon skips only once the
- * kernel's send buffer (autotuned to megabytes on loopback) is full, so the wait for the first
- * skip is bounded by the run's slowMaxSeconds, then SLOW_AFTER_SKIP_SECONDS more are watched.
- */
-const SLOW_LINK_SHARE = 0.1;
-const SLOW_AFTER_SKIP_SECONDS = 4;
+/** After a stall: how long to wait for the skip to show at the viewer, then how long to watch it play on. */
+const SKIP_SHOWS_TIMEOUT_MS = 15_000;
+const AFTER_SKIP_SECONDS = 3;
+/** Once the daemon skipped, stay stalled this much longer (well under the hub's stuck-viewer cut-off). */
+const STALL_AFTER_SKIP_MS = 1000;
+
+export interface StalledViewer {
+  /** Stall → the daemon's first skip (its wscam_chunks_dropped_total): the lag a stalled viewer builds first. */
+  stallSeconds: number;
+  daemonSkipped: boolean;
+  /** Capture → arrival, the worst frame (the backlog as it drains). */
+  maxLatencyMs: number;
+  gaps: number;
+  nonKeyframeAfterGap: number;
+  framesReceived: number;
+  /** The daemon closed the viewer (its stuck-viewer rule). */
+  closed: boolean;
+  decodeErrors: number;
+  decodeErrorLines: string[];
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -103,24 +106,55 @@ async function newViewerTimes(url: string): Promise<{ median: number; max: numbe
   return { median: median(times), max: Math.max(...times), allKeyframes };
 }
 
-async function throttledViewer(
-  link: SlowLink,
+async function droppedChunks(port: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const match = /^wscam_chunks_dropped_total (\d+)/m.exec(await response.text());
+  return match ? Number(match[1]) : 0;
+}
+
+/** Stalls the link until the daemon has skipped for its viewers (at most maxSeconds), then resumes it. */
+export async function stallEpisode(link: StallingLink, daemonPort: number, maxSeconds: number): Promise<Episode> {
+  const before = await droppedChunks(daemonPort);
+  const started = performance.now();
+  link.stall();
+  let daemonSkipped = false;
+  try {
+    while (performance.now() - started < maxSeconds * 1000) {
+      await sleep(250);
+      if ((await droppedChunks(daemonPort)) > before) {
+        daemonSkipped = true;
+        break;
+      }
+    }
+    const stallSeconds = (performance.now() - started) / 1000;
+    if (daemonSkipped) await sleep(STALL_AFTER_SKIP_MS);
+    return { stallSeconds, daemonSkipped };
+  } finally {
+    link.resume();
+  }
+}
+
+async function stalledViewer(
+  link: StallingLink,
+  daemonPort: number,
   maxSeconds: number,
   ffmpeg: string,
   format: StreamFormat,
   path: string,
-): Promise<DaemonRunResult['throttled']> {
+): Promise<StalledViewer> {
   const viewer = new BenchViewer({ url: `ws://127.0.0.1:${link.port}/ws`, record: true });
   try {
     await waitFor(
       () => viewer.firstFrame !== undefined || viewer.error !== undefined,
       FIRST_FRAME_TIMEOUT_MS,
-      'the throttled viewer’s first frame',
+      'the stalled viewer’s first frame',
     );
     viewer.startWindow();
-    const opened = performance.now();
-    await waitFor(() => viewer.firstGapAt !== undefined, maxSeconds * 1000, 'a skip').catch(() => {});
-    if (viewer.firstGapAt !== undefined) await sleep(SLOW_AFTER_SKIP_SECONDS * 1000);
+    const episode = await stallEpisode(link, daemonPort, maxSeconds);
+    if (episode.daemonSkipped) {
+      await waitFor(() => viewer.firstGapAt !== undefined || viewer.closed, SKIP_SHOWS_TIMEOUT_MS, 'the skip').catch(() => {});
+      await sleep(AFTER_SKIP_SECONDS * 1000);
+    }
     const window = viewer.endWindow();
     const decodable = viewer.recorded.slice(
       Math.max(
@@ -131,12 +165,12 @@ async function throttledViewer(
     writeRecording(decodable, path);
     const decoded = await decodeErrors(ffmpeg, path, format);
     return {
-      linkBytesPerSecond: link.bytesPerSecond,
-      firstSkipSeconds: viewer.firstGapAt === undefined ? null : (viewer.firstGapAt - opened) / 1000,
+      ...episode,
       maxLatencyMs: window.maxLatencyMs,
       gaps: window.gaps,
       nonKeyframeAfterGap: window.nonKeyframeAfterGap,
       framesReceived: window.frames,
+      closed: viewer.closed,
       decodeErrors: decoded.errors,
       decodeErrorLines: decoded.lines,
     };
@@ -175,33 +209,24 @@ export async function daemonRun(options: DaemonRunOptions, progress: (text: stri
     const encoderPerSecond = encoderSeconds / wallSeconds;
     const rates = windows.map((window) => window.wireBytes / window.seconds);
 
-    progress(`${setup.codec}: new viewers, a viewer on a slow link`);
+    progress(`${setup.codec}: new viewers, a stalled viewer`);
     const firstChunkMs = await newViewerTimes(url);
-    const meanRate = rates.reduce((a, b) => a + b, 0) / rates.length;
-    const link = await SlowLink.open(daemon.port, meanRate * SLOW_LINK_SHARE);
+    const link = await StallingLink.open(daemon.port);
     const paths: PathResult[] = [];
-    const slow: SlowViewerResult[] = [];
-    let throttled: DaemonRunResult['throttled'];
+    const stalledPages: StalledPageResult[] = [];
+    let stalled: StalledViewer;
     try {
-      throttled = await throttledViewer(
-        link,
-        options.slowMaxSeconds,
-        options.ffmpeg,
-        servedFormat,
-        `${options.workDir}/${setup.codec}-throttled.${servedFormat}`,
-      );
+      const recordingPath = `${options.workDir}/${setup.codec}-stalled.${servedFormat}`;
+      stalled = await stalledViewer(link, daemon.port, options.stallMaxSeconds, options.ffmpeg, servedFormat, recordingPath);
       if (options.browser) {
         const base = `http://127.0.0.1:${daemon.port}`;
         for (const path of options.browserPaths) {
           progress(`${setup.codec}: Chromium, ${path}`);
           paths.push(await measurePath(options.browser, base, path, options.seconds).catch((error: Error) => failedPath(path, error)));
           if (path === 'jpeg') continue;
-          const slowBase = `http://127.0.0.1:${link.port}`;
-          slow.push(
-            await measureSlowViewer(options.browser, slowBase, path, options.slowMaxSeconds, SLOW_AFTER_SKIP_SECONDS).catch(
-              (error: Error) => failedSlow(path, error),
-            ),
-          );
+          const episode = () => stallEpisode(link, daemon.port, options.stallMaxSeconds);
+          const page = await measureStalledPage(options.browser, `http://127.0.0.1:${link.port}`, path, episode, AFTER_SKIP_SECONDS);
+          stalledPages.push(page);
         }
       }
     } finally {
@@ -226,8 +251,8 @@ export async function daemonRun(options: DaemonRunOptions, progress: (text: stri
       },
       ssim,
       firstChunkMs,
-      throttled,
-      browser: { paths, slow },
+      stalled,
+      browser: { paths, stalled: stalledPages },
     };
   } finally {
     for (const viewer of viewers) viewer.close();
@@ -243,18 +268,6 @@ function failedPath(path: ViewerPath, error: Error): PathResult {
     firstPictureMs: null,
     framesDrawn: 0,
     decoderErrors: null,
-    error: error.message.split('\n')[0]!,
-  };
-}
-
-function failedSlow(path: ViewerPath, error: Error): SlowViewerResult {
-  return {
-    path,
-    seconds: 0,
-    firstSkipSeconds: null,
-    sequenceGaps: null,
-    decoderErrors: null,
-    framesDrawn: 0,
     error: error.message.split('\n')[0]!,
   };
 }

@@ -32,7 +32,7 @@ export interface H264Options {
   referenceFrames: number;
   search: boolean;
   browser: boolean;
-  slowMaxSeconds: number;
+  stallMaxSeconds: number;
   out: string;
 }
 
@@ -63,7 +63,7 @@ function parseOptions(argv: string[]): H264Options {
       'keyframe-seconds': { type: 'string', default: '1' },
       'reference-seconds': { type: 'string', default: '10' },
       'no-search': { type: 'boolean', default: false },
-      'slow-seconds': { type: 'string', default: '90' },
+      'stall-seconds': { type: 'string', default: '60' },
       'no-browser': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -90,7 +90,7 @@ function parseOptions(argv: string[]): H264Options {
     referenceFrames: Math.round(number('reference-seconds', values['reference-seconds'], 1) * fps),
     search: !values['no-search'],
     browser: !values['no-browser'] && existsSync(CHROMIUM),
-    slowMaxSeconds: number('slow-seconds', values['slow-seconds'], 1),
+    stallMaxSeconds: number('stall-seconds', values['stall-seconds'], 1),
     out: values.out ? resolve(values.out) : packagePath('bench', 'results', `${stamp}-h264.json`),
   };
 }
@@ -152,7 +152,7 @@ export async function runH264Profile(argv: string[]): Promise<number> {
           seconds: options.seconds,
           browser,
           browserPaths: paths,
-          slowMaxSeconds: options.slowMaxSeconds,
+          stallMaxSeconds: options.stallMaxSeconds,
           workDir,
         },
         progress,

@@ -1,4 +1,4 @@
-import type { PathResult, SlowViewerResult } from './browser.js';
+import type { PathResult, StalledPageResult } from './browser.js';
 import type { DaemonRunResult } from './daemon-run.js';
 import type { H264Report } from './profile.js';
 import type { ReferenceResult } from './reference.js';
@@ -81,17 +81,18 @@ function firstPictureTarget(run: DaemonRunResult, keyframeSeconds: number, serve
 }
 
 function decoderErrorTarget(run: DaemonRunResult, served: boolean): Target {
-  const throttled = run.throttled;
-  const pages = run.browser.slow.filter((result) => result.decoderErrors !== null);
+  const stalled = run.stalled;
+  const pages = run.browser.stalled.filter((result) => result.decoderErrors !== null && result.daemonSkipped);
   const pageErrors = pages.reduce((sum, result) => sum + result.decoderErrors!, 0);
-  const pageGaps = pages.reduce((sum, result) => sum + (result.sequenceGaps ?? 0), 0);
-  const skipped = throttled.gaps > 0;
-  const clean = throttled.nonKeyframeAfterGap === 0 && throttled.decodeErrors === 0 && pageErrors === 0;
-  const pageText = pages.length ? `; Chromium pages on the slow link: ${pageErrors} decoder errors over ${pageGaps} skipped frames` : '';
+  const pageText = pages
+    .map((result) => `; Chromium ${result.path}: ${result.sequenceGaps ?? '—'} skipped, ${result.decoderErrors} decoder errors`)
+    .join('');
+  const skipped = stalled.gaps > 0 || pages.some((result) => (result.sequenceGaps ?? 0) > 0);
+  const clean = stalled.nonKeyframeAfterGap === 0 && stalled.decodeErrors === 0 && pageErrors === 0;
   return {
     target: '0 decoder errors across a slow viewer’s skips',
     value: served
-      ? `ws viewer on a slow link: ${throttled.gaps} frames skipped, ${throttled.nonKeyframeAfterGap} resumed on a non-keyframe, ffmpeg decode errors ${throttled.decodeErrors}${pageText}`
+      ? `stalled ws viewer: ${stalled.gaps} skipped, ${stalled.nonKeyframeAfterGap} resumed on a non-keyframe, ffmpeg decode errors ${stalled.decodeErrors}${pageText}`
       : 'the daemon did not serve H.264',
     met: served && skipped ? clean : null,
   };
@@ -153,7 +154,7 @@ function runLines(run: DaemonRunResult): string[] {
     `  ${ssim}`,
     `  CPU s/s: daemon ${run.cpu.daemonPerSecond.toFixed(3)} + encoder ${run.cpu.encoderPerSecond.toFixed(3)} (${run.cpu.encoderProcesses} process) = ${run.cpu.totalPerSecond.toFixed(3)}, per viewer ${run.cpu.perViewer.toFixed(4)}`,
     `  new ws viewer → first frame: median ${ms(run.firstChunkMs.median)}, max ${ms(run.firstChunkMs.max)}, keyframe first: ${run.firstChunkMs.allKeyframes ? 'always' : 'NO'}`,
-    `  ws viewer on a ${kbit(run.throttled.linkBytesPerSecond)} link: ${run.throttled.firstSkipSeconds === null ? 'no skip' : `first skip after ${run.throttled.firstSkipSeconds.toFixed(1)} s`} (latency reached ${ms(run.throttled.maxLatencyMs)}), ${run.throttled.framesReceived} frames, ${run.throttled.gaps} skipped, resumed on non-keyframe ${run.throttled.nonKeyframeAfterGap}, ffmpeg decode errors ${run.throttled.decodeErrors}`,
+    `  ${stalledText(run.stalled)}`,
   ];
   for (const path of run.browser.paths) {
     const latency = path.latencyMs ? `p50 ${ms(path.latencyMs.p50)} p95 ${ms(path.latencyMs.p95)} (${path.latencyMs.count})` : '—';
@@ -161,17 +162,26 @@ function runLines(run: DaemonRunResult): string[] {
       `  Chromium ?video=${path.path} (page says ${path.reportedPath ?? '—'}): latency ${latency}, first picture ${ms(path.firstPictureMs)}, decoder errors ${path.decoderErrors ?? '—'}${path.error ? `, ${path.error}` : ''}`,
     );
   }
-  for (const slow of run.browser.slow) lines.push(`  Chromium ${slow.path} on the slow link ${slowText(slow)}`);
+  for (const page of run.browser.stalled) lines.push(`  Chromium ${page.path}, link stalled: ${stalledPageText(page)}`);
   return lines;
 }
 
-function slowText(result: SlowViewerResult): string {
+function stallText(episode: { stallSeconds: number; daemonSkipped: boolean }): string {
+  return episode.daemonSkipped
+    ? `daemon's first skip after ${episode.stallSeconds.toFixed(1)} s`
+    : `no skip by the daemon in ${episode.stallSeconds.toFixed(0)} s`;
+}
+
+function stalledText(stalled: DaemonRunResult['stalled']): string {
+  return (
+    `ws viewer, link stalled: ${stallText(stalled)}; latency reached ${ms(stalled.maxLatencyMs)}, ${stalled.framesReceived} frames, ` +
+    `${stalled.gaps} skipped, resumed on non-keyframe ${stalled.nonKeyframeAfterGap}, ffmpeg decode errors ${stalled.decodeErrors}${stalled.closed ? ', CLOSED by the daemon' : ''}`
+  );
+}
+
+function stalledPageText(result: StalledPageResult): string {
   if (result.error) return result.error;
-  const skip =
-    result.firstSkipSeconds === null
-      ? `no skip in ${result.seconds.toFixed(0)} s`
-      : `first skip after ${result.firstSkipSeconds.toFixed(1)} s`;
-  return `${skip}: ${result.sequenceGaps ?? '—'} frames skipped, decoder errors ${result.decoderErrors ?? '—'}, ${result.framesDrawn} frames drawn after`;
+  return `${stallText(result)}; ${result.sequenceGaps ?? '—'} skipped, waited for a keyframe over ${result.skippedForKeyframe ?? '—'}, decoder errors ${result.decoderErrors ?? '—'}, ${result.framesDrawnAfter} frames drawn after`;
 }
 
 export function printReport(report: H264Report, bitrateKbps: number): void {

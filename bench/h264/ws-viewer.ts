@@ -39,6 +39,8 @@ export class BenchViewer {
   firstFrame: { at: number; kind: number; keyframe: boolean } | undefined;
   readonly recorded: RecordedFrame[] = [];
   error: string | undefined;
+  /** The socket closed (the daemon's doing, unless close() was called). */
+  closed = false;
   private socket: Socket | undefined;
   private lastSequence: number | undefined;
   private frames = 0;
@@ -60,6 +62,9 @@ export class BenchViewer {
       this.ws.once('error', reject);
     });
     this.opened.catch(() => {});
+    this.ws.on('close', () => {
+      this.closed = true;
+    });
     this.ws.on('error', (error) => {
       this.error ??= error.message;
     });

@@ -17,7 +17,7 @@ const RUN_JS = fileURLToPath(new URL('../../../bench/run.js', import.meta.url));
 const HAS_CHROMIUM = existsSync('/usr/bin/chromium');
 const SHORT_RUN = [
   ...['--codec', 'h264', '--size', '160x120', '--fps', '10', '--seconds', '2', '--warmup', '0'],
-  ...['--clients', '2', '--reference-seconds', '2', '--slow-seconds', '2'],
+  ...['--clients', '2', '--reference-seconds', '2', '--stall-seconds', '3'],
   ...(HAS_CHROMIUM ? [] : ['--no-browser']),
 ];
 const RUN_TIMEOUT_MS = 300_000;
