@@ -153,17 +153,13 @@ async function stalledViewer(
     const episode = await stallEpisode(link, daemonPort, maxSeconds);
     if (episode.daemonSkipped) {
       await waitFor(() => viewer.firstGapAt !== undefined || viewer.closed, SKIP_SHOWS_TIMEOUT_MS, 'the skip').catch(() => {});
-      await sleep(AFTER_SKIP_SECONDS * 1000);
     }
+    await sleep(AFTER_SKIP_SECONDS * 1000);
     const window = viewer.endWindow();
-    const decodable = viewer.recorded.slice(
-      Math.max(
-        0,
-        viewer.recorded.findIndex((frame) => frame.keyframe),
-      ),
-    );
+    const firstKeyframe = viewer.recorded.findIndex((frame) => frame.keyframe);
+    const decodable = firstKeyframe < 0 ? [] : viewer.recorded.slice(firstKeyframe);
     writeRecording(decodable, path);
-    const decoded = await decodeErrors(ffmpeg, path, format);
+    const decoded = decodable.length > 0 ? await decodeErrors(ffmpeg, path, format) : { errors: 0, lines: [] };
     return {
       ...episode,
       maxLatencyMs: window.maxLatencyMs,
