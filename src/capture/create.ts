@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { moduleLogger, type Logger } from '../log.js';
 import { FfmpegAudioSource } from './sources/ffmpeg-audio-source.js';
 import { FfmpegVideoSource } from './sources/ffmpeg-video-source.js';
-import { H264VideoSource } from './sources/h264-video-source.js';
+import { ffmpegH264Program, H264VideoSource } from './sources/h264-video-source.js';
 import { libcameraProgram } from './process/libcamera.js';
 import { commandProgram, MjpegVideoSource } from './sources/mjpeg-video-source.js';
 import type { CaptureSource, SourceListener } from './source.js';
@@ -45,17 +45,19 @@ function createVideoSource(config: Config, listener: SourceListener, log: Logger
 
 /**
  * H.264 mode. Source "test" runs ffmpeg's own test picture through the same child as a camera would: the
- * daemon's built-in pattern is JPEGs only, and H.264 needs an encoder anyway.
+ * daemon's built-in pattern is JPEGs only, and H.264 needs an encoder anyway. rpicam-vid and a command write
+ * H.264 only, so a second ffmpeg makes their JPEGs (see docs/config.md for why).
  */
 function createH264VideoSource(config: Config, listener: SourceListener, log: Logger): CaptureSource {
   switch (config.video.source) {
     case 'test':
     case 'v4l2':
     case 'ffmpeg':
-      return new H264VideoSource(config, listener, log);
+      return new H264VideoSource(config, listener, log, ffmpegH264Program(config, log), 'second-output');
     case 'libcamera':
+      return new H264VideoSource(config, listener, log, libcameraProgram(config.video), 'transcode');
     case 'command':
-      throw new Error(`video.source "${config.video.source}" with codec "h264" is not built yet`);
+      return new H264VideoSource(config, listener, log, commandProgram(config.video.command), 'transcode');
   }
 }
 

@@ -90,12 +90,23 @@ const VideoSchema = z
       .array(z.string().min(1))
       .max(64)
       .default([])
-      .describe('For source "command": program and arguments of anything that writes MJPEG to stdout'),
+      .describe(
+        'For source "command": program and arguments of anything that writes MJPEG (H.264 Annex B when video.codec is "h264") to stdout',
+      ),
     idleSeconds: z.number().min(0).max(86400).default(30),
   })
   .refine((video) => video.source !== 'command' || video.command.length > 0, {
     path: ['command'],
     message: 'must name the program and its arguments when video.source is "command", e.g. ["my-camera-tool", "--mjpeg"]',
+  })
+  // H.264 in 4:2:0 has one colour sample per 2×2 pixels: encoders refuse odd sizes.
+  .refine((video) => video.codec !== 'h264' || video.width % 2 === 0, {
+    path: ['width'],
+    message: 'must be even when video.codec is "h264"',
+  })
+  .refine((video) => video.codec !== 'h264' || video.height % 2 === 0, {
+    path: ['height'],
+    message: 'must be even when video.codec is "h264"',
   });
 
 const AudioSchema = z.strictObject({

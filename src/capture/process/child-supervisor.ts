@@ -50,6 +50,8 @@ export interface ChildSupervisorOptions {
   extraOutputs?: ReadonlyArray<(data: Buffer) => void>;
   onStderrLine?(line: string): void;
   onState(state: SourceState): void;
+  /** Give the child a stdin pipe that input() writes to (default: stdin is /dev/null). */
+  stdin?: boolean;
   timing?: Partial<SupervisorTiming>;
 }
 
@@ -57,6 +59,8 @@ const STDERR_LINES_PER_WINDOW = 20;
 const STDERR_WINDOW_MS = 10_000;
 const MAX_LINE_CHARS = 500;
 const PIPE_CLOSE_GRACE_MS = 1000;
+/** input() refuses data while this much waits in the child's stdin already: a slow child loses input, the daemon no memory. */
+const MAX_STDIN_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 /**
  * Runs one child process for a capture source (ffmpeg, rpicam-vid, any command) and keeps it running while
@@ -145,6 +149,17 @@ export class ChildSupervisor {
     this.setState({ status: 'running' });
   }
 
+  /**
+   * Writes to the running child's stdin (option `stdin`). False when nothing was written: no child runs,
+   * or it has not taken the earlier input yet (the caller decides what a gap means for its stream).
+   */
+  input(data: Buffer): boolean {
+    const stdin = this.child?.stdin;
+    if (stdin === null || stdin === undefined || !stdin.writable || stdin.writableLength > MAX_STDIN_BACKLOG_BYTES) return false;
+    stdin.write(data);
+    return true;
+  }
+
   private async launch(generation: number): Promise<void> {
     // A camera opens for one process at a time: the previous child must be gone first.
     await this.childClosed;
@@ -172,8 +187,11 @@ export class ChildSupervisor {
     this.stderrRest = '';
     this.spawnedAt = performance.now();
     const extraOutputs = this.options.extraOutputs ?? [];
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe', ...extraOutputs.map(() => 'pipe' as const)] });
+    const stdin = this.options.stdin === true ? 'pipe' : 'ignore';
+    const child = spawn(file, args, { stdio: [stdin, 'pipe', 'pipe', ...extraOutputs.map(() => 'pipe' as const)] });
     this.child = child;
+    // A child that exits leaves writes to its stdin failing with EPIPE; its exit is what counts, and is handled.
+    child.stdin?.on('error', () => {});
     this.options.log.debug({ file, args: args.map(redactSecrets), childPid: child.pid }, `${this.program} spawned`);
     let markClosed: () => void = () => {};
     this.childClosed = new Promise((resolve) => (markClosed = resolve));

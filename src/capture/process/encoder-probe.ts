@@ -86,7 +86,16 @@ export class EncoderChoices {
 
   /** The choice for this ffmpeg and these settings: probed on the first call, the same promise after. */
   choose(ffmpeg: string, video: VideoConfig): Promise<EncoderChoice> {
-    const key = JSON.stringify([ffmpeg, video.source, video.device, video.width, video.height, video.fps, video.bitrateKbps, video.keyframeSeconds]);
+    const key = JSON.stringify([
+      ffmpeg,
+      video.source,
+      video.device,
+      video.width,
+      video.height,
+      video.fps,
+      video.bitrateKbps,
+      video.keyframeSeconds,
+    ]);
     const cached = this.known.get(key);
     if (cached !== undefined) return cached;
     const choice = probeEncoder(ffmpeg, video, this.run);

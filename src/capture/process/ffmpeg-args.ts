@@ -60,7 +60,45 @@ export function h264VideoArgs(video: VideoConfig, encoder: H264Encoder, v4l2Form
   const graph = `[0:v:0]scale=${video.width}:${video.height},fps=${video.fps},split=2[jpeg][h264]`;
   const h264 = h264EncodeArgs(video, encoder === 'camera' ? 'libx264' : encoder);
   // The H.264 output stays last, so the arguments still end in the primary output, pipe:1.
-  return [...COMMON, ...input, '-filter_complex', graph, '-map', '[jpeg]', ...mjpegEncodeArgs(video), ...jpegOut, '-map', '[h264]', ...h264, ...h264Out];
+  return [
+    ...COMMON,
+    ...input,
+    '-filter_complex',
+    graph,
+    '-map',
+    '[jpeg]',
+    ...mjpegEncodeArgs(video),
+    ...jpegOut,
+    '-map',
+    '[h264]',
+    ...h264,
+    ...h264Out,
+  ];
+}
+
+/**
+ * ffmpeg arguments that decode H.264 from stdin and write JPEGs to stdout: the JPEG side in H.264 mode when
+ * the camera program writes H.264 only (rpicam-vid, a command). No input probing, one decoding thread and
+ * every decoded picture passed on as it is, so each access unit becomes a JPEG at once.
+ */
+export function jpegTranscodeArgs(video: VideoConfig): string[] {
+  const input = [
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
+    '-fflags',
+    'nobuffer',
+    '-flags',
+    'low_delay',
+    '-threads',
+    '1',
+    '-f',
+    'h264',
+    '-i',
+    'pipe:0',
+  ];
+  return [...COMMON, ...input, '-an', '-vsync', 'passthrough', ...mjpegEncodeArgs(video), ...FLUSH, '-f', 'mjpeg', 'pipe:1'];
 }
 
 /** ffmpeg's own moving test picture in real time, for source "test" in H.264 mode (the daemon's test pattern is JPEG only). */

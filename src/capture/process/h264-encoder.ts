@@ -92,8 +92,10 @@ export function keyframeIntervalFrames(video: Pick<VideoConfig, 'keyframeSeconds
 }
 
 /**
- * H.264 bits per pixel (per frame) that give a fixed camera's picture the SSIM of MJPEG at the default
- * quality; see DEFAULT_BITRATE_BASIS for where the figure comes from.
+ * H.264 bits per pixel per frame for the default bitrate. Measured with libx264 ultrafast/zerolatency on the
+ * camera-like test picture (static background, moving object, sensor noise): SSIM equals MJPEG's at the
+ * default quality from 0.012 (1280x720@30) or 0.026 (640x480@15) and levels off at 0.05, which leaves
+ * margin for a real sensor's texture at a seventh to a tenth of MJPEG's bytes.
  */
 const BITS_PER_PIXEL = 0.05;
 const MIN_KBPS = 100;

@@ -9,8 +9,8 @@ import { SupervisedSource } from './supervised-source.js';
 export interface MjpegVideoSourceOptions extends JpegFramesOptions {
   timing?: Partial<SupervisorTiming>;
 }
-/** The program that writes MJPEG to its stdout, as a source runs it. */
-export interface MjpegProgram {
+/** The program that writes the video stream (MJPEG, or H.264 in H.264 mode) to its stdout, as a source runs it. */
+export interface CaptureProgram {
   /** Program and arguments for the next spawn (looked up again at every restart). */
   command(): Promise<ChildCommand>;
   /** Sees each stderr line (e.g. to change the next spawn's arguments). */
@@ -18,7 +18,7 @@ export interface MjpegProgram {
 }
 
 /** video.command as given: spawn looks the program up on PATH, and a missing one is a reported, retried failure. */
-export function commandProgram(argv: readonly string[]): MjpegProgram {
+export function commandProgram(argv: readonly string[]): CaptureProgram {
   const [file, ...args] = argv;
   return {
     command: (): Promise<ChildCommand> =>
@@ -39,11 +39,18 @@ export class MjpegVideoSource extends SupervisedSource {
     video: Pick<Config['video'], 'width' | 'height'>,
     private readonly listener: SourceListener,
     log: Logger,
-    program: MjpegProgram,
+    program: CaptureProgram,
     options: MjpegVideoSourceOptions = {},
   ) {
     super();
-    this.frames = new JpegFrames(video, listener, log, () => this.supervisor.state.status, () => this.supervisor.chunkArrived(), options);
+    this.frames = new JpegFrames(
+      video,
+      listener,
+      log,
+      () => this.supervisor.state.status,
+      () => this.supervisor.chunkArrived(),
+      options,
+    );
     this.supervisor = new ChildSupervisor({
       log,
       chunkName: 'frame',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { EncoderChoices } from '../../../src/capture/process/encoder-probe.js';
-import { H264VideoSource } from '../../../src/capture/sources/h264-video-source.js';
+import { ffmpegH264Program, H264VideoSource } from '../../../src/capture/sources/h264-video-source.js';
 import { ConfigSchema, type ConfigInput } from '../../../src/config/schema.js';
 import { ChunkKind } from '../../../src/protocol/header.js';
 import { capturingLogger, RecordingListener } from './recording-listener.js';
@@ -13,7 +13,8 @@ function h264Source(video: NonNullable<ConfigInput['video']>) {
   const config = ConfigSchema.parse({ video: { codec: 'h264', ...video } });
   const listener = new RecordingListener();
   const { log, lines } = capturingLogger();
-  const source = new H264VideoSource(config, listener, log, { timing: FAST, encoderChoices: new EncoderChoices() });
+  const program = ffmpegH264Program(config, log, new EncoderChoices());
+  const source = new H264VideoSource(config, listener, log, program, 'second-output', { timing: FAST });
   return { source, listener, lines };
 }
 
@@ -24,12 +25,16 @@ test('source "ffmpeg" in H.264 mode: access units from pipe:1, keyframe first an
   const { source, listener, lines } = h264Source({ source: 'ffmpeg', input, width: 320, height: 240, fps: 10, keyframeSeconds: 0.5 });
   t.after(() => source.stop());
   void source.start();
-  await listener.until(() => ofKind(listener, ChunkKind.H264).length >= 12 && ofKind(listener, ChunkKind.Jpeg).length >= 3, 20_000, 'both kinds');
+  await listener.until(
+    () => ofKind(listener, ChunkKind.H264).length >= 12 && ofKind(listener, ChunkKind.Jpeg).length >= 3,
+    20_000,
+    'both kinds',
+  );
 
   const units = ofKind(listener, ChunkKind.H264);
   assert.equal(units[0]!.keyframe, true, 'the first access unit is a keyframe');
   assert.deepEqual(units[0]!.videoFormat, { codecString: units[0]!.videoFormat!.codecString, width: 320, height: 240 });
-  assert.match(units[0]!.videoFormat!.codecString, /^avc1\.[0-9A-F]{6}$/i);
+  assert.match(units[0]!.videoFormat.codecString, /^avc1\.[0-9A-F]{6}$/i);
   // keyframeSeconds 0.5 at 10 fps: an IDR every 5 frames, each with SPS (type 7) and PPS (type 8) in front.
   const keyframeIndexes = units.flatMap((unit, index) => (unit.keyframe ? [index] : []));
   assert.deepEqual(keyframeIndexes.slice(0, 3), [0, 5, 10]);
@@ -69,7 +74,11 @@ test('H.264 mode: kill -9 of ffmpeg, down with the reason, back after the backof
     'access units after the restart',
   );
   assert.notEqual(source.pid, firstPid);
-  assert.equal(listener.chunks.slice(before).find((chunk) => chunk.kind === ChunkKind.H264)?.keyframe, true, 'a new child starts at a keyframe');
+  assert.equal(
+    listener.chunks.slice(before).find((chunk) => chunk.kind === ChunkKind.H264)?.keyframe,
+    true,
+    'a new child starts at a keyframe',
+  );
   assert.equal(lines.filter((line) => line.msg === 'H.264 encoder chosen').length, 1, 'the choice is logged once per source');
 });
 
