@@ -140,3 +140,15 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     },
   };
 }
+
+/** Rewrites the daemon's config file, sends SIGHUP, and resolves with the reload's outcome line. */
+export async function reloadDaemon(daemon: RunningDaemon, config: ConfigInput | string): Promise<Record<string, unknown>> {
+  const outcomes = new Set(['config reloaded', 'config reloaded: nothing changed', 'config reload refused: the running config stays']);
+  const start = daemon.logLines().length;
+  writeFileSync(
+    daemon.configPath,
+    typeof config === 'string' ? config : JSON.stringify({ ...config, auth: { disabled: true, ...config.auth } }),
+  );
+  daemon.child.kill('SIGHUP');
+  return daemon.waitForLog((line) => outcomes.has(String(line.msg)) && daemon.logLines().indexOf(line) >= start);
+}

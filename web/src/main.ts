@@ -4,10 +4,10 @@ import { AudioPlayer } from './audio-player.js';
 import { checkSession, login, logout, takeUrlToken } from './auth-api.js';
 import { StreamConnection, streamUrl } from './connection.js';
 import { ControlBar } from './control-bar.js';
-import './debug-handle.js';
+import type { VideoStats } from './debug-handle.js';
 import { byId } from './dom.js';
-import { H264Video } from './h264-video.js';
 import { fullscreenSupported, isFullscreen, onFullscreenChange, toggleFullscreen } from './fullscreen.js';
+import { H264Video } from './h264-video.js';
 import { LoginForm } from './login-form.js';
 import { canDecodeOpus } from './opus-decoder.js';
 import { downloadPicture, downloadSnapshot } from './snapshot.js';
@@ -213,7 +213,7 @@ async function refreshLogoutButton(): Promise<void> {
   else controls.setLogout(false, null);
 }
 
-function videoStats() {
+function videoStats(): VideoStats {
   return { path: videoPath, firstPictureMs, ...h264.stats() };
 }
 

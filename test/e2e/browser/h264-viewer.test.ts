@@ -5,7 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
 import { launchBrowser, PageErrors, skipWithoutChromium } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { reloadDaemon, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { Waits } from '../../helpers/wait.js';
 
 const ARTIFACTS = `${packagePath('test-artifacts')}/`;
 const FFMPEG = packagePath('node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
@@ -50,6 +51,8 @@ interface PageGlobals {
 interface PageMedia {
   width: number;
   height: number;
+  videoWidth: number;
+  videoHeight: number;
   currentTime: number;
   buffered: { length: number; end(index: number): number };
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
@@ -76,6 +79,12 @@ async function waitForDisplayed(page: Page, count: number): Promise<ViewerStats>
     throw new Error(`fewer than ${count} frames displayed; viewer stats: ${JSON.stringify(await viewerStats(page))}`, { cause: error });
   }
   return viewerStats(page);
+}
+
+/** Runs in the page: the pixel size of what the path draws into (the canvas, or the MSE `<video>`). */
+function displayedSize(path: string): [number, number] {
+  const element = (globalThis as unknown as PageGlobals).document.getElementById(path === 'mse' ? 'video-mse' : 'video');
+  return path === 'mse' ? [element?.videoWidth ?? 0, element?.videoHeight ?? 0] : [element?.width ?? 0, element?.height ?? 0];
 }
 
 /** Runs in the page: a checksum of the canvas pixels, to see the picture change. */
@@ -199,8 +208,15 @@ describe(
       const page = await open('/?video=jpeg');
       const stats = await waitForDisplayed(page, 10);
       assert.equal(stats.video.path, 'jpeg');
-      assert.equal(await page.locator('#stat-path').textContent(), 'JPEG');
+      assert.match((await page.locator('#stat-path').textContent()) ?? '', /^JPEG · \d+ ms median$/);
       assert.equal(stats.video.skippedForKeyframe, 0, 'no H.264 reached the decoder side');
+    });
+
+    test('without WebCodecs (as on a plain-http LAN address) the page picks MSE by itself', async () => {
+      const page = await open('/', { initScript: 'delete globalThis.VideoDecoder;' });
+      const stats = await waitForDisplayed(page, 5);
+      assert.equal(stats.video.path, 'mse');
+      assert.equal(stats.video.decoderErrors, 0, stats.video.lastDecoderError ?? '');
     });
 
     test('a browser with neither WebCodecs nor MSE falls back to JPEG by itself', async () => {
@@ -241,6 +257,35 @@ describe(
       });
     }
 
+    test('a hidden tab decodes nothing; shown again it resumes at a keyframe with 0 decoder errors', async () => {
+      // document.hidden under the test's control: headless Chromium has no real tab to hide.
+      const hideable =
+        "let hidden = false; Object.defineProperty(Document.prototype, 'hidden', { get: () => hidden }); globalThis.setHidden = (value) => { hidden = value; };";
+      const waits = new Waits();
+      let arrivedWhileHidden = 0;
+      let hidden = false;
+      const page = await open('/', {
+        initScript: hideable,
+        hold: (message) => {
+          if (hidden && message[0] === 4) arrivedWhileHidden++;
+          waits.wake();
+          return false;
+        },
+      });
+      await waitForDisplayed(page, 5);
+      await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(true));
+      hidden = true;
+      const before = (await viewerStats(page)).framesDrawn;
+      // Two keyframe intervals of access units reach the hidden page.
+      await waits.until(() => arrivedWhileHidden >= 2 * KEYFRAME_SECONDS * 15, { timeoutMs: WAIT_MS, what: 'access units while hidden' });
+      const whileHidden = (await viewerStats(page)).framesDrawn;
+      assert.ok(whileHidden <= before + 1, `${whileHidden - before} frames displayed while hidden (one may have been in the decoder)`);
+      await page.evaluate(() => (globalThis as unknown as { setHidden(value: boolean): void }).setHidden(false));
+      hidden = false;
+      const resumed = await waitForDisplayed(page, whileHidden + 10);
+      assert.equal(resumed.video.decoderErrors, 0, resumed.video.lastDecoderError ?? '');
+    });
+
     for (const path of ['webcodecs', 'mse'] as const) {
       test(`${path}: a new viewer starts from the current GOP, with a picture within one keyframe interval + ${FIRST_PICTURE_SLACK_MS} ms`, async () => {
         const page = await open(`/?video=${path}`);
@@ -251,6 +296,25 @@ describe(
           stats.video.firstPictureMs !== null && stats.video.firstPictureMs <= KEYFRAME_SECONDS * 1000 + FIRST_PICTURE_SLACK_MS,
           `first picture after ${stats.video.firstPictureMs} ms`,
         );
+      });
+    }
+
+    // Last, as they reload the daemon: to 320×240, then back to 640×480.
+    for (const path of ['webcodecs', 'mse'] as const) {
+      test(`${path}: a new hello (SIGHUP, a new size) gets a new decoder that decodes the new format, 0 decoder errors`, async () => {
+        const page = await open(`/?video=${path}`);
+        await waitForDisplayed(page, 5);
+        const next = path === 'webcodecs' ? { width: 320, height: 240 } : { width: 640, height: 480 };
+        const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${next.width}x${next.height}:rate=15`];
+        await reloadDaemon(daemon, { ...h264Config, video: { ...h264Config.video, ...next, input } });
+        await page.waitForFunction(
+          (width) => (globalThis as unknown as PageGlobals).wscam.stats().hello?.video.width === width,
+          next.width,
+        );
+        const before = (await viewerStats(page)).framesDrawn;
+        const after = await waitForDisplayed(page, before + 10);
+        assert.deepEqual(await page.evaluate(displayedSize, path), [next.width, next.height]);
+        assert.equal(after.video.decoderErrors, 0, after.video.lastDecoderError ?? '');
       });
     }
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { ChunkKind } from '../../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { reloadDaemon, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestViewer } from '../../helpers/ws-viewer.js';
 
 const TOKEN_A = 'token-a-0123456789abcdef';
@@ -13,15 +12,6 @@ const TOKEN_B = 'token-b-0123456789abcdef';
 function jpegSize(payload: Buffer): { width: number; height: number } {
   const { width, height } = jpeg.decode(payload, { useTArray: true });
   return { width, height };
-}
-
-/** Rewrites the daemon's config file, sends SIGHUP, and resolves with the reload's outcome line. */
-async function reload(daemon: RunningDaemon, config: ConfigInput | string): Promise<Record<string, unknown>> {
-  const outcomes = new Set(['config reloaded', 'config reloaded: nothing changed', 'config reload refused: the running config stays']);
-  const start = daemon.logLines().length;
-  writeFileSync(daemon.configPath, typeof config === 'string' ? config : JSON.stringify(config));
-  daemon.child.kill('SIGHUP');
-  return daemon.waitForLog((line) => outcomes.has(String(line.msg)) && daemon.logLines().indexOf(line) >= start);
 }
 
 async function sessionStatus(daemon: RunningDaemon, token: string): Promise<number> {
@@ -46,7 +36,7 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
 
   test('a changed video and audio format: capture restarts, the viewer stays and gets a new hello, then the new format', async () => {
     assert.deepEqual(jpegSize(viewer.of(ChunkKind.Jpeg)[0]!.payload), { width: 160, height: 120 });
-    const outcome = await reload(daemon, { ...small, video: { width: 320, height: 240 }, audio: { sampleRate: 16000 } });
+    const outcome = await reloadDaemon(daemon, { ...small, video: { width: 320, height: 240 }, audio: { sampleRate: 16000 } });
     assert.equal(outcome.msg, 'config reloaded');
     assert.deepEqual([...(outcome.changed as string[])].sort(), ['audio.sampleRate', 'video.height', 'video.width']);
     await viewer.waitFor(() => viewer.hellos.length === 2, 15000, 'a second hello');
@@ -80,13 +70,16 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
   });
 
   test('a bad file is logged with its path: message lines and the running config stays', async () => {
-    const refused = await reload(daemon, { ...small, video: { width: 320, height: 240, fps: 500, bogus: 1 } as ConfigInput['video'] });
+    const refused = await reloadDaemon(daemon, {
+      ...small,
+      video: { width: 320, height: 240, fps: 500, bogus: 1 } as ConfigInput['video'],
+    });
     assert.equal(refused.msg, 'config reload refused: the running config stays');
     assert.deepEqual([...(refused.errors as string[])].sort(), [
       'video.bogus: unknown key',
       'video.fps: Too big: expected number to be <=120',
     ]);
-    const notJson = await reload(daemon, '{"video": ');
+    const notJson = await reloadDaemon(daemon, '{"video": ');
     assert.equal(notJson.msg, 'config reload refused: the running config stays');
     assert.match((notJson.errors as string[])[0]!, new RegExp(`^${daemon.configPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
     const before = viewer.chunks.length;
@@ -96,9 +89,9 @@ describe('SIGHUP reloads capture settings without dropping viewers', () => {
   });
 
   test('an unchanged file changes nothing; server and client limits are logged as needing a restart', async () => {
-    const same = await reload(daemon, { ...small, video: { width: 320, height: 240 }, audio: { sampleRate: 16000 } });
+    const same = await reloadDaemon(daemon, { ...small, video: { width: 320, height: 240 }, audio: { sampleRate: 16000 } });
     assert.equal(same.msg, 'config reloaded: nothing changed');
-    const limits = await reload(daemon, {
+    const limits = await reloadDaemon(daemon, {
       ...small,
       video: { width: 320, height: 240 },
       audio: { sampleRate: 16000 },
@@ -128,7 +121,7 @@ describe('SIGHUP reloads users and tokens for new requests', () => {
     assert.equal(await sessionStatus(daemon, TOKEN_A), 200);
     const watching = new TestViewer(daemon.wsUrl, { headers: { Authorization: `Bearer ${TOKEN_A}` } });
     await watching.waitFor(() => watching.of(ChunkKind.Jpeg).length >= 1, 15000, 'first frame');
-    const outcome = await reload(daemon, { auth: { disabled: false, tokens: [TOKEN_B] }, video: { width: 160, height: 120 } });
+    const outcome = await reloadDaemon(daemon, { auth: { disabled: false, tokens: [TOKEN_B] }, video: { width: 160, height: 120 } });
     assert.deepEqual(outcome.changed, ['auth.tokens']);
     assert.equal(await sessionStatus(daemon, TOKEN_A), 401);
     assert.equal(await sessionStatus(daemon, TOKEN_B), 200);
@@ -139,7 +132,7 @@ describe('SIGHUP reloads users and tokens for new requests', () => {
   });
 
   test('with every token removed, the first-run token guards the daemon and its URL is logged', async () => {
-    await reload(daemon, { auth: { disabled: false }, video: { width: 160, height: 120 } });
+    await reloadDaemon(daemon, { auth: { disabled: false }, video: { width: 160, height: 120 } });
     const line = await daemon.waitForLog((entry) => entry.msg === 'open the viewer');
     const token = new URL(String(line.viewerUrl)).searchParams.get('token')!;
     assert.equal(await sessionStatus(daemon, TOKEN_B), 401);
