@@ -17,8 +17,10 @@ export interface PathResult {
   /** The path the page said it took (stats().video.path), null when the page does not say. */
   reportedPath: string | null;
   latencyMs: { p50: number; p95: number; count: number } | null;
-  /** Navigation start → first displayed frame. */
+  /** Navigation start → first displayed frame (page load, connect, hello, first GOP). */
   firstPictureMs: number | null;
+  /** The page's own hello → first displayed frame (stats().video.firstPictureMs): what the stream makes a new viewer wait. */
+  helloToPictureMs: number | null;
   framesDrawn: number;
   /** stats().video.decoderErrors at the end, null when the page does not count them. */
   decoderErrors: number | null;
@@ -125,6 +127,7 @@ export async function measurePath(browser: Browser, baseUrl: string, path: Viewe
         reportedPath: stats?.video?.path ?? null,
         latencyMs: null,
         firstPictureMs,
+        helloToPictureMs: null,
         framesDrawn: 0,
         decoderErrors: stats?.video?.decoderErrors ?? null,
         error: 'no picture',
@@ -137,6 +140,7 @@ export async function measurePath(browser: Browser, baseUrl: string, path: Viewe
       reportedPath: stats?.video?.path ?? null,
       latencyMs: samples.length ? { p50: rank(samples, 0.5), p95: rank(samples, 0.95), count: samples.length } : null,
       firstPictureMs,
+      helloToPictureMs: stats?.video?.firstPictureMs ?? null,
       framesDrawn: stats?.framesDrawn ?? 0,
       decoderErrors: stats?.video?.decoderErrors ?? null,
     };

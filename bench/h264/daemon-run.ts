@@ -262,6 +262,7 @@ function failedPath(path: ViewerPath, error: Error): PathResult {
     reportedPath: null,
     latencyMs: null,
     firstPictureMs: null,
+    helloToPictureMs: null,
     framesDrawn: 0,
     decoderErrors: null,
     error: error.message.split('\n')[0]!,

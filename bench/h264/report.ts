@@ -63,18 +63,23 @@ function latencyTarget(run: DaemonRunResult, path: 'webcodecs' | 'mse', limitMs:
   };
 }
 
+/** The page's hello → first picture (what the stream decides); navigation → first picture (page load too) is shown beside it. */
 function firstPictureTarget(run: DaemonRunResult, keyframeSeconds: number, served: boolean): Target {
   const limit = keyframeSeconds * 1000 + TARGETS.firstPictureSlackMs;
-  const pages = ['webcodecs', 'mse']
-    .map((path) => pathOf(run, path as 'webcodecs' | 'mse')?.firstPictureMs)
-    .filter((value) => typeof value === 'number');
-  const worstPage = pages.length ? Math.max(...pages) : null;
+  const pages = (['webcodecs', 'mse'] as const).map((path) => pathOf(run, path)).filter((result) => result !== undefined);
+  const worst = (values: Array<number | null>) => {
+    const known = values.filter((value) => value !== null);
+    return known.length ? Math.max(...known) : null;
+  };
+  const helloWorst = worst(pages.map((page) => page.helloToPictureMs));
+  const navigationWorst = worst(pages.map((page) => page.firstPictureMs));
   const ws = run.firstChunkMs;
-  const met = served ? ws.max <= limit && ws.allKeyframes && (worstPage === null || worstPage <= limit) : null;
+  const met = served ? ws.max <= limit && ws.allKeyframes && (helloWorst === null || helloWorst <= limit) : null;
   return {
     target: `a new viewer's first picture ≤ 1 keyframe interval + ${TARGETS.firstPictureSlackMs} ms (${limit} ms)`,
     value: served
-      ? `ws connect → first keyframe median ${ms(ws.median)}, max ${ms(ws.max)}${ws.allKeyframes ? '' : ' (NOT always a keyframe)'}; Chromium navigation → first frame ${worstPage === null ? '—' : `worst ${ms(worstPage)}`}`
+      ? `ws connect → first keyframe median ${ms(ws.median)}, max ${ms(ws.max)}${ws.allKeyframes ? '' : ' (NOT always a keyframe)'}; ` +
+        `Chromium hello → first picture worst ${ms(helloWorst)} (navigation → first picture ${ms(navigationWorst)})`
       : 'the daemon did not serve H.264',
     met,
   };
@@ -159,7 +164,7 @@ function runLines(run: DaemonRunResult): string[] {
   for (const path of run.browser.paths) {
     const latency = path.latencyMs ? `p50 ${ms(path.latencyMs.p50)} p95 ${ms(path.latencyMs.p95)} (${path.latencyMs.count})` : '—';
     lines.push(
-      `  Chromium ?video=${path.path} (page says ${path.reportedPath ?? '—'}): latency ${latency}, first picture ${ms(path.firstPictureMs)}, decoder errors ${path.decoderErrors ?? '—'}${path.error ? `, ${path.error}` : ''}`,
+      `  Chromium ?video=${path.path} (page says ${path.reportedPath ?? '—'}): latency ${latency}, first picture ${ms(path.helloToPictureMs)} after hello (${ms(path.firstPictureMs)} after navigation), decoder errors ${path.decoderErrors ?? '—'}${path.error ? `, ${path.error}` : ''}`,
     );
   }
   for (const page of run.browser.stalled) lines.push(`  Chromium ${page.path}, link stalled: ${stalledPageText(page)}`);
