@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { type Browser } from 'playwright-core';
 import { alignmentCheck, decodeErrors, ssimAgainstSource, type SsimResult, type StreamFormat } from './ssim.js';
 import { measurePath, measureStalledPage, type Episode, type PathResult, type StalledPageResult, type ViewerPath } from './browser.js';
+import { median } from '../stats.js';
 import { daemonCpu, startDaemon, type DaemonSetup } from './daemon.js';
 import { StallingLink } from './stalling-link.js';
 import { BenchViewer, longestDecodableRun, type RecordedFrame } from './ws-viewer.js';
@@ -70,12 +71,6 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
     await sleep(50);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function writeRecording(frames: RecordedFrame[], path: string): void {
