@@ -1,5 +1,5 @@
-import { constants, endianness } from 'node:os';
-import { describeError } from '../describe-error.js';
+import { endianness } from 'node:os';
+import { describeError, errnoName } from '../describe-error.js';
 
 /** A connectionless AF_UNIX datagram sender, which node:dgram and node:net do not offer. */
 export interface UnixDatagramSender {
@@ -70,8 +70,4 @@ function socketAddress(path: string): { ok: true; bytes: Buffer } | { ok: false;
   else bytes.writeUInt16BE(AF_UNIX, 0);
   name.copy(bytes, abstract ? 3 : 2);
   return { ok: true, bytes };
-}
-
-function errnoName(code: number): string {
-  return Object.entries(constants.errno).find(([, value]) => value === code)?.[0] ?? `errno ${code}`;
 }

@@ -54,6 +54,8 @@ export interface RegistryHooks {
   touchSession(sessionId: string): void;
   /** A refused connection or request, for the rate-limited refusal log. */
   refused(reason: string, address: string): void;
+  /** The socket now carries a viewer's stream (its send buffer is capped here). */
+  viewerSocket(socket: Socket): void;
 }
 
 /** How many slots of a pool one address may hold. */
@@ -118,6 +120,7 @@ export class ClientConnection {
   attach(transport: Transport): void {
     clearTimeout(this.idleTimer);
     this.current = transport;
+    if (VIEWER_KINDS.has(transport.kind)) this.hooks.viewerSocket(this.socket);
   }
 
   dispose(): void {

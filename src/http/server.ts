@@ -10,6 +10,7 @@ import type { HelloMessage } from '../protocol/messages.js';
 import { retryAfterHeaders, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { ClientRegistry, type ClientConnection } from './client-registry.js';
 import { RefusalLog } from './refusal-log.js';
+import { capSendBuffer } from './send-buffer.js';
 import { parseRequestUrl } from './request-url.js';
 import { refusalResponse, sendText } from './respond.js';
 import type { RouteTable } from './routes.js';
@@ -51,6 +52,7 @@ export class WscamServer {
   private readonly routes: RouteTable;
   private readonly webSocket: WebSocketEndpoint;
   private listening: AddressInfo | undefined;
+  private sendBufferCapFailed = false;
 
   constructor(private readonly deps: ServerDependencies) {
     this.refusals = new RefusalLog(deps.log);
@@ -65,6 +67,7 @@ export class WscamServer {
       {
         touchSession: (sessionId) => deps.authenticator.touchSession(sessionId),
         refused: (reason, address) => this.refusals.count(reason, address),
+        viewerSocket: (socket) => this.capSendBuffer(socket),
       },
     );
     this.routes = wscamRoutes({
@@ -191,6 +194,14 @@ export class WscamServer {
   /** Sends every WebSocket viewer a new hello, when a reload changed the streams' format. */
   announceHello(hello: HelloMessage): void {
     this.webSocket.announceHello(hello);
+  }
+
+  /** A viewer on a slow link must fill its send buffer soon, so the hub skips frames for it instead of queueing seconds of them. */
+  private capSendBuffer(socket: Socket): void {
+    const capped = capSendBuffer(socket);
+    if (capped.ok || this.sendBufferCapFailed) return;
+    this.sendBufferCapFailed = true;
+    this.deps.log.warn({ error: capped.error }, 'cannot cap viewer send buffers: a viewer on a slow link gets frames late before it skips');
   }
 
   /** Ends every transport of a session that ended (logout, expiry): WebSockets, MJPEG streams, snapshot waits. */

@@ -79,7 +79,11 @@ export class ViewerConnection implements Transport {
     });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', (error) => this.log.debug({ err: error.message }, 'viewer socket error'));
+    // The hub says so before a keyframe of a new format reaches any viewer, so the hello goes first.
+    const onVideoFormat = (format: H264Format) => this.videoFormatChanged(format);
+    hub.on('videoFormat', onVideoFormat);
     ws.on('close', (code) => {
+      hub.off('videoFormat', onVideoFormat);
       hub.detach(this.viewer);
       this.log.info({ remote: identity.remoteAddress, code, ...this.viewer.counters }, 'viewer left');
     });
@@ -107,7 +111,7 @@ export class ViewerConnection implements Transport {
   }
 
   /** The hub saw a keyframe of a new format (before offering it): a viewer told otherwise, or not yet, hears it first. */
-  videoFormatChanged(format: H264Format): void {
+  private videoFormatChanged(format: H264Format): void {
     if (this.hello.video.codec !== 'h264' || isDeepStrictEqual(format, this.told) || this.ws.readyState !== this.ws.OPEN) return;
     const first = !this.helloSent;
     this.sendH264Hello(format);

@@ -34,14 +34,7 @@ export class WebSocketEndpoint {
     WebSocket: ReasonedWebSocket,
   });
 
-  constructor(private readonly deps: WebSocketEndpointDependencies) {
-    // Before a keyframe of a new format reaches any viewer, each H.264 viewer is told (or first told) about it.
-    deps.hub.on('videoFormat', (format) => {
-      for (const transport of deps.clients.transports('websocket')) {
-        if (transport instanceof ViewerConnection) transport.videoFormatChanged(format);
-      }
-    });
-  }
+  constructor(private readonly deps: WebSocketEndpointDependencies) {}
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { clients, refusals, authenticator, log } = this.deps;

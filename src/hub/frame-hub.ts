@@ -71,6 +71,8 @@ export class FrameHub extends EventEmitter<HubEvents> {
 
   constructor(options: FrameHubOptions = {}) {
     super();
+    // Every WebSocket viewer listens for videoFormat while connected (clients.max bounds them).
+    this.setMaxListeners(0);
     this.now = options.now ?? (() => performance.now());
     this.maxGopBytes = options.maxGopBytes ?? DEFAULT_MAX_GOP_BYTES;
   }

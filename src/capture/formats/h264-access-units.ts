@@ -113,6 +113,10 @@ export class H264AccessUnitParser {
   /** After a loss nothing goes out until an access unit with an IDR slice. */
   private awaitingKeyframe = true;
   private problem: string | null = null;
+  /** The current read's stream offset and time, and the previous read's time. */
+  private readBase = 0;
+  private readTimeUs = 0;
+  private previousReadTimeUs = 0;
   /** Garbage bytes since the last start code, and whether the log was told about them. */
   private garbageRun = 0;
   private garbageReported = false;
@@ -141,17 +145,23 @@ export class H264AccessUnitParser {
 
   constructor(private readonly maxAccessUnitBytes = DEFAULT_MAX_ACCESS_UNIT_BYTES) {}
 
-  /** Feeds the next bytes of the stream; returns the access units completed by them, in order. */
+  /**
+   * Feeds the next bytes of the stream, read at `captureTimeUs`; returns the access units completed by them, in
+   * order. Each unit is stamped with the time of the read that held its last byte, not of the read that completed it.
+   */
   push(chunk: Buffer, captureTimeUs: number): H264Chunk[] {
     const out: H264Chunk[] = [];
     if (chunk.length === 0) return out;
     const base = this.window.end;
+    this.previousReadTimeUs = this.readTimeUs;
+    this.readTimeUs = captureTimeUs;
+    this.readBase = base;
     this.window.append(chunk);
     const n = chunk.length;
     let i = 0;
     while (i < n) {
       if (this.synced && this.headerBytes < this.headerNeeded()) {
-        this.readHeaderByte(chunk[i]!, captureTimeUs, out);
+        this.readHeaderByte(chunk[i]!, out);
         i += 1;
         continue;
       }
@@ -167,9 +177,9 @@ export class H264AccessUnitParser {
   }
 
   /** Hands out the access unit in progress, for a stream that has ended. */
-  end(captureTimeUs: number): H264Chunk[] {
+  end(): H264Chunk[] {
     const out: H264Chunk[] = [];
-    if (this.synced) this.finishUnit(this.window.end - this.zeroRun, captureTimeUs, out);
+    if (this.synced) this.finishUnit(this.window.end - this.zeroRun, out);
     this.resync();
     return out;
   }
@@ -223,22 +233,22 @@ export class H264AccessUnitParser {
     this.nalType = -1;
   }
 
-  private readHeaderByte(byte: number, captureTimeUs: number, out: H264Chunk[]): void {
+  private readHeaderByte(byte: number, out: H264Chunk[]): void {
     this.headerBytes += 1;
     if (this.headerBytes === 1) {
       this.nalType = byte & 0x1f;
-      if (!isVcl(this.nalType)) this.beginNal(false, captureTimeUs, out);
+      if (!isVcl(this.nalType)) this.beginNal(false, out);
     } else {
       // first_mb_in_slice is the slice header's first ue(v): 0 is the single bit 1.
-      this.beginNal((byte & 0x80) !== 0, captureTimeUs, out);
+      this.beginNal((byte & 0x80) !== 0, out);
     }
   }
 
   /** The current NAL's header is known: it may close the access unit in progress before joining the next. */
-  private beginNal(firstSliceOfPicture: boolean, captureTimeUs: number, out: H264Chunk[]): void {
+  private beginNal(firstSliceOfPicture: boolean, out: H264Chunk[]): void {
     const type = this.nalType;
     if (this.unitHasVcl && (opensAccessUnit(type) || (isVcl(type) && firstSliceOfPicture))) {
-      this.finishUnit(this.nalCodeStart, captureTimeUs, out);
+      this.finishUnit(this.nalCodeStart, out);
       this.unitStart = this.nalCodeStart;
     }
     if (this.nalCount === 0) this.opensWithAud = type === NalType.AccessUnitDelimiter;
@@ -252,7 +262,7 @@ export class H264AccessUnitParser {
 
   /** The current NAL ends at stream offset `end` (trailing zero bytes excluded). */
   private endNal(end: number): void {
-    if (this.headerBytes > 0 && this.headerBytes < this.headerNeeded()) this.beginNal(false, 0, []);
+    if (this.headerBytes > 0 && this.headerBytes < this.headerNeeded()) this.beginNal(false, []);
     if (this.nalType === NalType.Sps) {
       const sps = Buffer.from(this.window.slice(this.nalStart, end));
       const parsed = parseSps(sps);
@@ -261,7 +271,7 @@ export class H264AccessUnitParser {
         this.lastSps = sps;
       } else {
         this.stats.badSps += 1;
-        this.problem = `h264: an SPS did not parse (${parsed.error})`;
+        this.problem = `an SPS did not parse (${parsed.error})`;
       }
     } else if (this.nalType === NalType.Pps) {
       this.lastPps = Buffer.from(this.window.slice(this.nalStart, end));
@@ -269,7 +279,9 @@ export class H264AccessUnitParser {
   }
 
   /** Emits the access unit from unitStart to `end` if it holds a picture, and starts the next one empty. */
-  private finishUnit(end: number, captureTimeUs: number, out: H264Chunk[]): void {
+  private finishUnit(end: number, out: H264Chunk[]): void {
+    // A unit that ended before this read began (the read only brought the next one's start) was read earlier.
+    const captureTimeUs = end <= this.readBase ? this.previousReadTimeUs : this.readTimeUs;
     if (this.unitHasVcl && end - this.unitStart > this.maxAccessUnitBytes) {
       this.oversize();
     } else if (this.unitHasVcl) {
@@ -324,7 +336,7 @@ export class H264AccessUnitParser {
 
   private oversize(): void {
     this.stats.oversizeAccessUnits += 1;
-    this.problem = `h264: an access unit grew past ${this.maxAccessUnitBytes} bytes and was dropped; waiting for the next keyframe`;
+    this.problem = `an access unit grew past ${this.maxAccessUnitBytes} bytes and was dropped; waiting for the next keyframe`;
     this.awaitingKeyframe = true;
   }
 
@@ -337,7 +349,7 @@ export class H264AccessUnitParser {
     this.window.dropBefore(keep);
     if (this.garbageRun > this.maxAccessUnitBytes && !this.garbageReported) {
       this.garbageReported = true;
-      this.problem = `h264: no start code in ${this.garbageRun} bytes: the input is not an H.264 Annex B stream`;
+      this.problem = `no start code in ${this.garbageRun} bytes: the input is not an H.264 Annex B stream`;
     }
   }
 

@@ -51,3 +51,25 @@ test('a viewer that stops reading gets fewer frames, daemon memory stays bounded
     await daemon.stop();
   }
 });
+
+test('a viewer that stops reading is skipped after a bounded backlog, not after the kernel autotuned its send buffer to megabytes', async () => {
+  const daemon = await startDaemon({ config: { video: { width: 1280, height: 720, fps: 30 }, audio: { enabled: false } } });
+  const stalled = new TestViewer(daemon.wsUrl);
+  try {
+    await stalled.waitFor(() => stalled.of(ChunkKind.Jpeg).length >= 1, 30000, 'first frame');
+    stalled.ws.pause();
+    // What the viewer took is what it read so far; everything sent beyond it waits in socket buffers.
+    const read = () => stalled.chunks.reduce((sum, chunk) => sum + 16 + chunk.payload.length, 0);
+    const deadline = Date.now() + 60000;
+    while ((await metric(daemon.baseUrl, 'wscam_chunks_dropped_total')) === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok((await metric(daemon.baseUrl, 'wscam_chunks_dropped_total')) > 0, 'the stalled viewer skipped frames');
+    const backlog = (await metric(daemon.baseUrl, 'wscam_bytes_sent_total')) - read();
+    assert.ok(backlog < 1.5 * 1024 * 1024, `skipping began with ${backlog} bytes queued for the viewer`);
+    assert.equal(daemon.logLines().filter((line) => line.msg === 'cannot cap viewer send buffers').length, 0);
+  } finally {
+    stalled.close();
+    await daemon.stop();
+  }
+});

@@ -15,7 +15,7 @@ const streams: H264Fixture[] = [
 const CAPTURE_US = 1_700_000_000_000_000;
 
 function parseAll(stream: Buffer, size: number | (() => number), parser = new H264AccessUnitParser()): H264Chunk[] {
-  return [...feed(stream, size, (chunk) => parser.push(chunk, CAPTURE_US)), ...parser.end(CAPTURE_US)];
+  return [...feed(stream, size, (chunk) => parser.push(chunk, CAPTURE_US)), ...parser.end()];
 }
 
 function assertMatchesProbe(units: H264Chunk[], fixture: H264Fixture, how: string): void {
@@ -197,4 +197,18 @@ test('reset() forgets a partial access unit and the parameter sets of the old st
   parser.reset();
   assert.equal(parser.videoFormat, undefined);
   assertMatchesProbe(parseAll(fixture.stream, 999, parser), fixture, 'after reset');
+});
+
+test('each access unit carries the time of the read that held its last byte, not of the read that completed it', () => {
+  const fixture = streams[0]!;
+  const whole = parseAll(fixture.stream, fixture.stream.length);
+  const parser = new H264AccessUnitParser();
+  const units: H264Chunk[] = [];
+  // One read per access unit, as ffmpeg writes them: unit k is only known complete when read k + 1 starts the next.
+  whole.forEach((unit, index) => units.push(...parser.push(unit.payload, 1000 * index)));
+  units.push(...parser.end());
+  assert.deepEqual(
+    units.map((unit) => unit.captureTimeUs),
+    whole.map((_, index) => 1000 * index),
+  );
 });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { H264AccessUnitParser, type H264Chunk } from '../../../src/capture/formats/h264-access-units.js';
 
 /** A real H.264 Annex B stream from ffmpeg's libx264, with what ffprobe says about it. */
 export interface H264Fixture {
@@ -135,4 +136,10 @@ export function withHeadersOnce(fixture: H264Fixture): H264Fixture {
   });
   const stream = Buffer.concat(kept.flatMap((nal) => [Buffer.from([0, 0, 0, 1]), nal]));
   return { name: `${fixture.name}, SPS/PPS sent once`, stream, ...probe(stream) };
+}
+
+/** A fixture's access units as the wscam parser cuts them, for tests of what consumes them. */
+export function accessUnitsOf(fixture: H264Fixture): H264Chunk[] {
+  const parser = new H264AccessUnitParser();
+  return [...parser.push(fixture.stream, 0), ...parser.end()];
 }

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { H264AccessUnitParser, type H264Chunk } from '../../../src/capture/formats/h264-access-units.js';
 import { webSocketFrame } from '../../../src/http/websocket-frame.js';
 import { FrameHub, H264_LAG_MS } from '../../../src/hub/frame-hub.js';
 import type { SharedChunk } from '../../../src/hub/shared-chunk.js';
 import { AUDIO_BUFFER_BUDGET, type HubViewer } from '../../../src/hub/viewer.js';
 import { ChunkFlag, ChunkKind, decodeHeader } from '../../../src/protocol/header.js';
 import { TestSink } from '../../helpers/test-sink.js';
-import { CAMERA_LIKE_GRAPH, encodeLavfi } from '../capture/h264-fixtures.js';
+import { accessUnitsOf, CAMERA_LIKE_GRAPH, encodeLavfi } from '../capture/h264-fixtures.js';
 
 /** Real access units: libx264 on a camera-like 320x240 picture, a keyframe every 10 frames, cut by the wscam parser. */
 const fixture = encodeLavfi(
@@ -16,10 +15,7 @@ const fixture = encodeLavfi(
   ['-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '10', '-x264-params', 'repeat-headers=1'],
   60,
 );
-const units: H264Chunk[] = (() => {
-  const parser = new H264AccessUnitParser();
-  return [...parser.push(fixture.stream, 0), ...parser.end(0)];
-})();
+const units = accessUnitsOf(fixture);
 const GOP = 10;
 assert.equal(units.length, 60);
 assert.deepEqual(
