@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { ChunkKind } from '../../../src/protocol/header.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { startDaemon } from '../../helpers/daemon.js';
 import { isWholeJpeg, TestViewer } from '../../helpers/ws-viewer.js';
+import { waitForHealth } from './health.js';
 import { childPids } from './proc-children.js';
 
 const CAMERA = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15'];
@@ -12,24 +13,6 @@ const MICROPHONE = ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=
 /** The ffmpeg children of a process. */
 function ffmpegChildren(parentPid: number): number[] {
   return childPids(parentPid, 'ffmpeg');
-}
-
-/** Polls an HTTP JSON endpoint until `accept` holds (bounded); the daemon has no push channel for health. */
-async function waitForHealth(
-  daemon: RunningDaemon,
-  accept: (status: number, body: Record<string, unknown>) => boolean,
-  timeoutMs = 20000,
-): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${daemon.baseUrl}/healthz`);
-    const body = (await response.json()) as Record<string, unknown>;
-    last = body;
-    if (accept(response.status, body)) return body;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`health never matched; last: ${JSON.stringify(last)}`);
 }
 
 test('camera and microphone through ffmpeg: whole JPEGs at the configured size, 20 ms PCM chunks', async () => {
