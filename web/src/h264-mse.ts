@@ -1,5 +1,6 @@
 import JMuxer from 'jmuxer/src/jmuxer.js';
 import type { H264Player, H264PlayerEvents } from './h264-player.js';
+import { LatestGop } from './latest-gop.js';
 import { liveEdgeAction } from './live-edge.js';
 import { wallClockMs } from './stats.js';
 
@@ -11,7 +12,8 @@ interface MediaFrame {
 
 // jMuxer's own jump to the buffered end stays as a backstop far behind ours (live-edge.ts).
 const jmuxerMaxDelayMs = 1000;
-// Frames not yet reported on screen; a `<video>` that stopped presenting (stalled, backgrounded) cannot grow it past this.
+// Frames waiting for the MediaSource to open or to be reported on screen; a `<video>` that never opens or
+// stopped presenting (stalled, backgrounded) cannot grow either past this.
 const maxPendingFrames = 600;
 
 /**
@@ -31,7 +33,7 @@ export class MsePlayer implements H264Player {
   // jMuxer makes its SourceBuffer only if the MediaSource is open when the first fragment is ready, so
   // access units wait for that (from their newest keyframe on).
   private opened = false;
-  private beforeOpen: Array<{ accessUnit: Uint8Array<ArrayBuffer>; captureTimeMs: number }> = [];
+  private readonly beforeOpen = new LatestGop<{ accessUnit: Uint8Array<ArrayBuffer>; captureTimeMs: number }>(maxPendingFrames);
   private readonly onVideoError = () => {
     const error = this.video.error;
     this.events.onDecoderError(`video element: ${error ? `${error.code} ${error.message}` : 'error'}`);
@@ -66,8 +68,7 @@ export class MsePlayer implements H264Player {
   push(accessUnit: Uint8Array<ArrayBuffer>, keyframe: boolean, captureTimeMs: number): void {
     if (this.closed) return;
     if (!this.opened) {
-      if (keyframe) this.beforeOpen = [];
-      this.beforeOpen.push({ accessUnit, captureTimeMs });
+      this.beforeOpen.add({ accessUnit, captureTimeMs }, keyframe);
       return;
     }
     this.frames.push({ startMs: this.nextStartMs, captureTimeMs });
@@ -91,9 +92,7 @@ export class MsePlayer implements H264Player {
   private open(): void {
     if (this.closed || this.opened) return;
     this.opened = true;
-    const waiting = this.beforeOpen;
-    this.beforeOpen = [];
-    for (const { accessUnit, captureTimeMs } of waiting) this.push(accessUnit, false, captureTimeMs);
+    for (const { accessUnit, captureTimeMs } of this.beforeOpen.take()) this.push(accessUnit, false, captureTimeMs);
   }
 
   /** Each presented frame, from requestVideoFrameCallback where the browser has it, else timeupdate. */

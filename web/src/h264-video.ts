@@ -5,6 +5,7 @@ import { MsePlayer } from './h264-mse.js';
 import type { H264Player, H264PlayerEvents } from './h264-player.js';
 import { WebCodecsPlayer } from './h264-webcodecs.js';
 import { KeyframeGate } from './keyframe-gate.js';
+import { LatestGop } from './latest-gop.js';
 import { choosePath, type VideoPath } from './video-path.js';
 
 type H264Description = Extract<VideoDescription, { codec: 'h264' }>;
@@ -38,7 +39,7 @@ export class H264Video {
   private player: H264Player | null = null;
   private description: H264Description | null = null;
   private path: VideoPath | null = null;
-  private held: Held[] = [];
+  private readonly held = new LatestGop<Held>(maxHeld);
   private choosing = false;
   private restartQueued = false;
   private generation = 0;
@@ -78,9 +79,7 @@ export class H264Video {
     this.choosing = false;
     this.path = choosePath(description, support, forced);
     if (this.path !== 'jpeg') this.restartPlayer();
-    const held = this.held;
-    this.held = [];
-    for (const { header, payload } of held) this.receive(header, payload);
+    for (const { header, payload } of this.held.take()) this.receive(header, payload);
     return this.path;
   }
 
@@ -91,7 +90,7 @@ export class H264Video {
     this.player = null;
     this.description = null;
     this.path = null;
-    this.held = [];
+    this.held.take();
     this.choosing = false;
     this.gate.reset();
   }
@@ -100,7 +99,7 @@ export class H264Video {
   receive(header: ChunkHeader, payload: Uint8Array<ArrayBuffer>): void {
     const keyframe = (header.flags & ChunkFlag.Keyframe) !== 0;
     if (this.choosing) {
-      this.hold({ header, payload }, keyframe);
+      this.held.add({ header, payload }, keyframe);
       return;
     }
     if (!this.player) return;
@@ -119,13 +118,6 @@ export class H264Video {
       keyframeWaits: this.gate.gapWaits,
       skippedForKeyframe: this.gate.skipped,
     };
-  }
-
-  private hold(unit: Held, keyframe: boolean): void {
-    if (keyframe) this.held = [];
-    if (this.held.length === 0 && !keyframe) return;
-    if (this.held.length >= maxHeld) this.held = [];
-    else this.held.push(unit);
   }
 
   private restartPlayer(): void {
