@@ -16,6 +16,7 @@ import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
 import { packagePath } from '../src/package-root.js';
+import { runH264Profile } from './h264/profile.js';
 
 /**
  * `npm run bench`: the same load (fast + stalled viewers in a separate process) against three
@@ -994,7 +995,10 @@ async function main(): Promise<number> {
   return Object.values(results).some((result) => result.error) ? 1 : 0;
 }
 
-main().then(
+// --codec h264 is its own profile (bench/h264/), with its own options.
+const codecArg = process.argv.indexOf('--codec');
+const profileMain = codecArg >= 0 && process.argv[codecArg + 1] === 'h264' ? () => runH264Profile(process.argv.slice(2)) : main;
+profileMain().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
