@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots the built daemon (dist/) on armv7 and arm64 under QEMU user emulation with the official Node binaries,
-# its production dependencies installed for that CPU and the static ARM ffmpeg; an x86 client must receive hello,
-# video frames and audio chunks, sd_notify messages must arrive where the build has them, and SIGTERM must end
+# its production dependencies installed for that CPU and the static ARM ffmpeg, once with JPEG video and once with
+# H.264 (libx264 of that ffmpeg); an x86 client must receive hello, video frames and audio chunks, sd_notify messages must arrive where the build has them, and SIGTERM must end
 # the daemon with exit 0. Needs qemu-user-static, npm, apt-get and python3; run after `npm run build`.
 # Everything is fetched into one temporary directory, removed at the end; all traffic stays on 127.0.0.1.
 #   scripts/ci/arm-boot.sh [armv7] [arm64]       (both when none is named)
@@ -110,12 +110,12 @@ require_notified() {
 }
 
 write_config() {
-  local file="$1" ffmpeg="$2"
+  local file="$1" ffmpeg="$2" codec="$3"
   cat >"$file" <<EOF
 {
   "server": { "host": "127.0.0.1", "port": 0 },
   "auth": { "tokens": ["$TOKEN"] },
-  "video": { "source": "ffmpeg", "width": 320, "height": 240, "fps": 10, "quality": 70,
+  "video": { "source": "ffmpeg", "codec": "$codec", "width": 320, "height": 240, "fps": 10, "quality": 70,
              "input": ["-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10"] },
   "ffmpeg": { "path": "$ffmpeg" },
   "audio": { "enabled": true, "source": "ffmpeg", "codec": "pcm", "sampleRate": 16000, "channels": 1,
@@ -190,9 +190,20 @@ boot() {
   # The static ARM ffmpeg needs no sysroot; the daemon spawns it through this wrapper as ffmpeg.path.
   printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$ffmpeg" >"$ffmpeg_wrapper"
   chmod +x "$ffmpeg_wrapper"
-  write_config "$dir/config.json" "$ffmpeg_wrapper"
+  local codec
+  for codec in jpeg h264; do
+    stream_once "$arch" "$qemu" "$dir" "$app" "$node" "$ffmpeg" "$ffmpeg_wrapper" "$codec"
+  done
+}
 
-  local log="$dir/daemon.log" port notify_env=() notify_out="$dir/notify.log"
+# One daemon run on that CPU with video.codec CODEC: hello, video (whole JPEGs, or H.264 from a keyframe) and audio
+# reach an x86 client, sd_notify where built, SIGTERM exit 0 with no child left.
+stream_once() {
+  local arch="$1" qemu="$2" dir="$3" app="$4" node="$5" ffmpeg="$6" ffmpeg_wrapper="$7" codec="$8"
+  say "$arch: video.codec $codec"
+  write_config "$dir/config.json" "$ffmpeg_wrapper" "$codec"
+  rm -f "$dir/notify.sock" "$dir/notify.log"
+  local log="$dir/daemon-$codec.log" port notify_env=() notify_out="$dir/notify.log"
   # A daemon built with sd_notify support must say READY=1, WATCHDOG=1 and STOPPING=1 on ARM too.
   if [ -f "$app/dist/daemon/service-notifier.js" ]; then
     listen_for_notify "$dir/notify.sock" "$notify_out"
@@ -209,7 +220,7 @@ boot() {
   say "$arch: listening on 127.0.0.1:$port; streaming to an x86 client"
   local result
   if ! result=$(node "$repo/build/scripts/stream-client.js" --url "ws://127.0.0.1:$port/ws" --token "$TOKEN" \
-    --video "$WANT_VIDEO" --audio "$WANT_AUDIO" --timeout-seconds "$STREAM_SECONDS"); then
+    --video "$WANT_VIDEO" --audio "$WANT_AUDIO" --codec "$codec" --timeout-seconds "$STREAM_SECONDS"); then
     echo "$result" >&2
     cat "$log" >&2
     fail "$arch: the client did not get hello, $WANT_VIDEO frames and $WANT_AUDIO audio chunks"
@@ -232,7 +243,7 @@ boot() {
     notify_pid=""
     say "$arch: READY=1, WATCHDOG=1 and STOPPING=1 received on NOTIFY_SOCKET"
   fi
-  say "$arch: ok (hello, frames and audio from the ARM ffmpeg; SIGTERM exit 0, no child left)"
+  say "$arch: $codec ok (hello, frames and audio from the ARM ffmpeg; SIGTERM exit 0, no child left)"
 }
 
 arches=("$@")
