@@ -130,7 +130,10 @@ async function wakeControls(page: Page): Promise<void> {
 /** Uses the Log out button as a person would and waits for the login form. */
 async function logOutToForm(page: Page): Promise<void> {
   await wakeControls(page);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  // Focus keeps the bar shown (a click after a slow wake could find it hidden again and hit the canvas).
+  const logOut = page.getByRole('button', { name: 'Log out' });
+  await logOut.focus();
+  await logOut.press('Enter');
   await page.getByLabel('Username').waitFor();
   assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'login');
 }
