@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { after, afterEach, before } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startDaemon, type DaemonOptions, type RunningDaemon } from './daemon.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -49,4 +51,39 @@ export async function launchBrowser(): Promise<Browser> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     timeout: 30_000,
   });
+}
+
+export interface DaemonAndBrowser {
+  readonly daemon: RunningDaemon;
+  readonly browser: Browser;
+  /** Contexts a test opened: closed after it, so its pages stop streaming and leave the CPU to the next test. */
+  readonly contexts: BrowserContext[];
+}
+
+/** One daemon and one Chromium for the enclosing describe: started before its tests, stopped after them. */
+export function daemonAndBrowser(options: DaemonOptions): DaemonAndBrowser {
+  let daemon: RunningDaemon | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  before(async () => {
+    [daemon, browser] = await Promise.all([startDaemon(options), launchBrowser()]);
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  after(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
+  return {
+    get daemon() {
+      assert.ok(daemon, 'the daemon starts in before()');
+      return daemon;
+    },
+    get browser() {
+      assert.ok(browser, 'Chromium starts in before()');
+      return browser;
+    },
+    contexts,
+  };
 }

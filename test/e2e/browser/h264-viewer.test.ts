@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
-import { launchBrowser, PageErrors } from '../../helpers/browser.js';
-import { reloadDaemon, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { daemonAndBrowser, PageErrors } from '../../helpers/browser.js';
+import { reloadDaemon } from '../../helpers/daemon.js';
 import { Waits } from '../../helpers/wait.js';
 
 const ARTIFACTS = `${packagePath('test-artifacts')}/`;
@@ -98,30 +98,14 @@ function canvasChecksum(): number {
 }
 
 describe('H.264 viewer: real ffmpeg libx264 → daemon → Chromium', () => {
-  let daemon: RunningDaemon;
-  let browser: Browser;
   const errors = new PageErrors();
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [daemon, browser] = await Promise.all([startDaemon({ config: h264Config }), launchBrowser()]);
-  });
-
-  // Pages of earlier tests would keep decoding and take the CPU the next one needs.
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await daemon?.stop();
-  });
+  const suite = daemonAndBrowser({ config: h264Config });
+  before(() => mkdirSync(ARTIFACTS, { recursive: true }));
 
   /** A new page on the daemon; `hold` decides per binary message whether the page gets it. */
   async function open(path: string, options: { initScript?: string; hold?: (message: Buffer) => boolean } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    suite.contexts.push(context);
     context.setDefaultTimeout(WAIT_MS);
     if (options.initScript) await context.addInitScript(options.initScript);
     const hold = options.hold;
@@ -135,7 +119,7 @@ describe('H.264 viewer: real ffmpeg libx264 → daemon → Chromium', () => {
     }
     const page = await context.newPage();
     errors.watch(page);
-    await page.goto(`${daemon.baseUrl}${path}`);
+    await page.goto(`${suite.daemon.baseUrl}${path}`);
     return page;
   }
 
@@ -304,7 +288,7 @@ describe('H.264 viewer: real ffmpeg libx264 → daemon → Chromium', () => {
       await waitForDisplayed(page, 5);
       const next = path === 'webcodecs' ? { width: 320, height: 240 } : { width: 640, height: 480 };
       const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${next.width}x${next.height}:rate=15`];
-      await reloadDaemon(daemon, { ...h264Config, video: { ...h264Config.video, ...next, input } });
+      await reloadDaemon(suite.daemon, { ...h264Config, video: { ...h264Config.video, ...next, input } });
       await page.waitForFunction((width) => (globalThis as unknown as PageGlobals).wscam.stats().hello?.video.width === width, next.width);
       const before = (await viewerStats(page)).framesDrawn;
       const after = await waitForDisplayed(page, before + 10);

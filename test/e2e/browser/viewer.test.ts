@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { hashPassword } from '../../../src/auth/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { launchBrowser, PageErrors } from '../../helpers/browser.js';
+import { daemonAndBrowser, launchBrowser, PageErrors } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { packagePath } from '../../../src/package-root.js';
 
@@ -139,29 +139,13 @@ async function logOutToForm(page: Page): Promise<void> {
 }
 
 describe('viewer against the daemon with the synthetic camera and PCM tone', () => {
-  let daemon: RunningDaemon;
-  let browser: Browser;
   const errors = new PageErrors();
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [daemon, browser] = await Promise.all([startDaemon({ config: syntheticConfig }), launchBrowser()]);
-  });
-
-  // Pages of earlier tests would keep streaming and eat the CPU the next test measures.
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await daemon?.stop();
-  });
+  const suite = daemonAndBrowser({ config: syntheticConfig });
+  before(() => mkdirSync(ARTIFACTS, { recursive: true }));
 
   async function open(options?: BrowserContextOptions, initScript?: string): Promise<Page> {
-    const { context, page } = await openViewer(browser, `${daemon.baseUrl}/`, errors, options, initScript);
-    contexts.push(context);
+    const { context, page } = await openViewer(suite.browser, `${suite.daemon.baseUrl}/`, errors, options, initScript);
+    suite.contexts.push(context);
     return page;
   }
 
@@ -228,8 +212,8 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', () 
   });
 
   test('frames stopping for over 3 s show "No signal"; frames resuming clear it', async () => {
-    const context = await browser.newContext(DESKTOP);
-    contexts.push(context);
+    const context = await suite.browser.newContext(DESKTOP);
+    suite.contexts.push(context);
     context.setDefaultTimeout(WAIT_MS);
     let forwardFrames = true;
     // Sits between page and daemon and holds back the media while the test says so.
@@ -241,7 +225,7 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', () 
     });
     const page = await context.newPage();
     errors.watch(page);
-    await page.goto(`${daemon.baseUrl}/`);
+    await page.goto(`${suite.daemon.baseUrl}/`);
     await waitForFrames(page);
     forwardFrames = false;
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).wscam.state() === 'no-signal');
