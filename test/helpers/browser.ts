@@ -87,3 +87,20 @@ export function daemonAndBrowser(options: DaemonOptions): DaemonAndBrowser {
     contexts,
   };
 }
+
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+/** Runs in the page (self-contained for page.evaluate): a checksum of the #video canvas's pixels, -1 without one. */
+export function canvasChecksum(): number {
+  const page = globalThis as unknown as { document: { getElementById(id: string): PageCanvas | null } };
+  const canvas = page.document.getElementById('video');
+  const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+  if (!data) return -1;
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
+  return sum;
+}

@@ -4,7 +4,7 @@ import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
-import { daemonAndBrowser, PageErrors } from '../../helpers/browser.js';
+import { canvasChecksum, daemonAndBrowser, PageErrors } from '../../helpers/browser.js';
 import { reloadDaemon } from '../../helpers/daemon.js';
 import { Waits } from '../../helpers/wait.js';
 
@@ -85,16 +85,6 @@ async function waitForDisplayed(page: Page, count: number): Promise<ViewerStats>
 function displayedSize(path: string): [number, number] {
   const element = (globalThis as unknown as PageGlobals).document.getElementById(path === 'mse' ? 'video-mse' : 'video');
   return path === 'mse' ? [element?.videoWidth ?? 0, element?.videoHeight ?? 0] : [element?.width ?? 0, element?.height ?? 0];
-}
-
-/** Runs in the page: a checksum of the canvas pixels, to see the picture change. */
-function canvasChecksum(): number {
-  const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
-  const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-  if (!data) return -1;
-  let sum = 0;
-  for (let i = 0; i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
-  return sum;
 }
 
 describe('H.264 viewer: real ffmpeg libx264 → daemon → Chromium', () => {

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { hashPassword } from '../../../src/auth/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { daemonAndBrowser, launchBrowser, PageErrors } from '../../helpers/browser.js';
+import { canvasChecksum, daemonAndBrowser, launchBrowser, PageErrors } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { packagePath } from '../../../src/package-root.js';
 
@@ -53,16 +53,6 @@ interface PageCanvas {
   width: number;
   height: number;
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
-}
-
-/** Runs in the page: a checksum of the canvas pixels, to see the picture change. */
-function canvasChecksum(): number {
-  const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
-  const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-  if (!data) return -1;
-  let sum = 0;
-  for (let i = 0; i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
-  return sum;
 }
 
 /** Runs in the page: the loudest sample the analyser sees right now. */
