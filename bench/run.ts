@@ -1,6 +1,6 @@
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { sweepChartSvg, type SweepPoint } from './sweep-chart.js';
 import type { Transport, ViewerCommand, ViewerEvent, ViewerResult } from './ipc.js';
 import { cpuSeconds, cpuTimes, rssBytes } from './proc-stats.js';
 import { median } from './stats.js';
+import { freePort } from './free-port.js';
 import { packagePath } from '../src/package-root.js';
 import { runH264Profile } from './h264/profile.js';
 
@@ -204,17 +205,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
         fail(error instanceof Error ? error : new Error(String(error)));
       },
     );
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
   });
 }
 

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { packagePath } from '../../src/package-root.js';
 import { cpuSeconds } from '../proc-stats.js';
+import { freePort } from '../free-port.js';
 import { cameraInput } from './camera-graph.js';
 
 /** The daemon as users run it, fed by ffmpeg on the camera graph, for one codec. */
@@ -34,17 +34,6 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 8000;
 /** Capture runs from start for the whole run, so a chunk's sequence is its source frame number. */
 const NEVER_IDLE_SECONDS = 86_400;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function daemonConfig(setup: DaemonSetup): ConfigInput {
   return {
