@@ -104,3 +104,19 @@ export function canvasChecksum(): number {
   for (let i = 0; i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
   return sum;
 }
+
+/**
+ * Resolves once the #video canvas's checksum differs from `before` (a canvasChecksum value). The page's CSP
+ * forbids evaluating strings and a page function cannot call another, so the checksum is written out here too.
+ */
+export async function waitForCanvasChange(page: Page, before: number): Promise<void> {
+  await page.waitForFunction((previous) => {
+    const canvas = (globalThis as unknown as { document: { getElementById(id: string): PageCanvas | null } }).document.getElementById(
+      'video',
+    );
+    const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    for (let i = 0; data && i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
+    return sum !== previous;
+  }, before);
+}

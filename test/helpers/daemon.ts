@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,4 +152,12 @@ export async function reloadDaemon(daemon: RunningDaemon, config: ConfigInput | 
   );
   daemon.child.kill('SIGHUP');
   return daemon.waitForLog((line) => outcomes.has(String(line.msg)) && daemon.logLines().indexOf(line) >= start);
+}
+
+/** One unlabelled sample from the daemon's /metrics, e.g. wscam_chunks_dropped_total. */
+export async function metric(baseUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\d+(?:\\.\\d+)?(?:e\\+\\d+)?)$`, 'm').exec(text);
+  assert.ok(match, `${name} in /metrics`);
+  return Number(match[1]);
 }

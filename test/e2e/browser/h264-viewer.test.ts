@@ -4,7 +4,7 @@ import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { packagePath } from '../../../src/package-root.js';
-import { canvasChecksum, daemonAndBrowser, PageErrors } from '../../helpers/browser.js';
+import { canvasChecksum, daemonAndBrowser, waitForCanvasChange, PageErrors } from '../../helpers/browser.js';
 import { reloadDaemon } from '../../helpers/daemon.js';
 import { Waits } from '../../helpers/wait.js';
 
@@ -120,13 +120,7 @@ describe('H.264 viewer: real ffmpeg libx264 → daemon → Chromium', () => {
     assert.match(stats.hello?.video.codecString ?? '', /^avc1\.[0-9A-F]{6}$/i);
     assert.equal(stats.video.path, 'webcodecs');
     const first = await page.evaluate(canvasChecksum);
-    await page.waitForFunction((before) => {
-      const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
-      const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      let sum = 0;
-      for (let i = 0; data && i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
-      return sum !== before;
-    }, first);
+    await waitForCanvasChange(page, first);
     assert.deepEqual(
       await page.evaluate(() => [
         (globalThis as unknown as PageGlobals).document.getElementById('video')?.width,

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { hashPassword } from '../../../src/auth/password.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
-import { canvasChecksum, daemonAndBrowser, launchBrowser, PageErrors } from '../../helpers/browser.js';
+import { canvasChecksum, daemonAndBrowser, waitForCanvasChange, launchBrowser, PageErrors } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { packagePath } from '../../../src/package-root.js';
 
@@ -145,13 +145,7 @@ describe('viewer against the daemon with the synthetic camera and PCM tone', () 
     await waitForFrames(page, 1);
     const first = await page.evaluate(canvasChecksum);
     assert.notEqual(first, -1);
-    await page.waitForFunction((before) => {
-      const canvas = (globalThis as unknown as PageGlobals).document.getElementById('video');
-      const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      let sum = 0;
-      for (let i = 0; data && i < data.length; i += 61) sum = (sum * 31 + data[i]!) >>> 0;
-      return sum !== before;
-    }, first);
+    await waitForCanvasChange(page, first);
     assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).wscam.state()), 'live');
   });
 

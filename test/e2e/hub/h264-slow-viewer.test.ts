@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { ChunkFlag, ChunkKind } from '../../../src/protocol/header.js';
-import { startDaemon } from '../../helpers/daemon.js';
+import { metric, startDaemon } from '../../helpers/daemon.js';
 import { TestViewer, type ReceivedChunk } from '../../helpers/ws-viewer.js';
 import { decodedFrames } from '../../unit/capture/h264-fixtures.js';
 
@@ -17,13 +17,6 @@ const VIDEO: ConfigInput['video'] = {
   bitrateKbps: 6000,
   keyframeSeconds: 1,
 };
-
-async function metric(baseUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const match = new RegExp(`^${name} (\\d+(?:\\.\\d+)?(?:e\\+\\d+)?)$`, 'm').exec(text);
-  assert.ok(match, `${name} in /metrics`);
-  return Number(match[1]);
-}
 
 const isKeyframe = (unit: ReceivedChunk) => (unit.flags & ChunkFlag.Keyframe) !== 0;
 

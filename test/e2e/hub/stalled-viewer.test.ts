@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkKind } from '../../../src/protocol/header.js';
-import { startDaemon } from '../../helpers/daemon.js';
+import { metric, startDaemon } from '../../helpers/daemon.js';
 import { TestViewer } from '../../helpers/ws-viewer.js';
-
-async function metric(baseUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const match = new RegExp(`^${name} (\\d+(?:\\.\\d+)?(?:e\\+\\d+)?)$`, 'm').exec(text);
-  assert.ok(match, `${name} in /metrics`);
-  return Number(match[1]);
-}
 
 test('a viewer that stops reading gets fewer frames, daemon memory stays bounded, a fast viewer is unaffected', async () => {
   const daemon = await startDaemon({ config: { video: { width: 1280, height: 720, fps: 30 }, audio: { enabled: false } } });
