@@ -1,6 +1,6 @@
 // Removes compiled files whose TypeScript source is gone (a moved or deleted file), which tsc --build leaves
-// behind: a stale test would still run and a stale module would ship. dist/X.js comes from src/X.ts,
-// build/X.js from X.ts; dist/web/ is build-web.mjs's and rebuilt whole.
+// behind: a stale test would still run. build/daemon/X.js comes from src/X.ts (tsc's type-checked daemon,
+// which build-daemon.mjs bundles into dist/), build/X.js from X.ts.
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outputs = [
-  { dir: 'dist', sources: 'src', skip: ['web'] },
-  { dir: 'build', sources: '.', skip: ['tsbuildinfo'] },
+  { dir: 'build/daemon', sources: 'src', skip: [] },
+  { dir: 'build', sources: '.', skip: ['tsbuildinfo', 'daemon'] },
 ];
 const compiled = /\.(js|js\.map|d\.ts|d\.ts\.map)$/;
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The package's root directory (package.json, config/, dist/web/), found by walking up from this module, so
- * one answer holds wherever the compiled file sits: dist/ in production, build/src/ in the test build.
+ * one answer holds wherever the compiled file sits: dist/main.js (the bundle) in production, build/src/ in the test build.
  */
 function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

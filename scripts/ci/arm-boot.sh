@@ -203,13 +203,11 @@ stream_once() {
   say "$arch: video.codec $codec"
   write_config "$dir/config.json" "$ffmpeg_wrapper" "$codec"
   rm -f "$dir/notify.sock" "$dir/notify.log"
-  local log="$dir/daemon-$codec.log" port notify_env=() notify_out="$dir/notify.log"
-  # A daemon built with sd_notify support must say READY=1, WATCHDOG=1 and STOPPING=1 on ARM too.
-  if [ -f "$app/dist/daemon/service-notifier.js" ]; then
-    listen_for_notify "$dir/notify.sock" "$notify_out"
-    notify_env=(NOTIFY_SOCKET="$dir/notify.sock" WATCHDOG_USEC=2000000)
-  fi
-  say "$arch: starting the daemon under $qemu${notify_env[*]:+ with NOTIFY_SOCKET}"
+  local log="$dir/daemon-$codec.log" port notify_env notify_out="$dir/notify.log"
+  # The daemon must say READY=1, WATCHDOG=1 and STOPPING=1 on ARM too.
+  listen_for_notify "$dir/notify.sock" "$notify_out"
+  notify_env=(NOTIFY_SOCKET="$dir/notify.sock" WATCHDOG_USEC=2000000)
+  say "$arch: starting the daemon under $qemu with NOTIFY_SOCKET"
   env STATE_DIRECTORY="$dir/state" "${notify_env[@]}" "$qemu" -L "$dir/sysroot" "$node" "$app/dist/main.js" \
     --config "$dir/config.json" >"$log" 2>&1 &
   daemon_pid=$!
@@ -237,12 +235,10 @@ stream_once() {
   fi
   daemon_pid=""
   if pgrep -f "$ffmpeg" >/dev/null; then fail "$arch: an ffmpeg child outlived the daemon"; fi
-  if [ ${#notify_env[@]} -gt 0 ]; then
-    require_notified "$arch" "$notify_out" READY=1 WATCHDOG=1 STOPPING=1
-    kill "$notify_pid" 2>/dev/null || true
-    notify_pid=""
-    say "$arch: READY=1, WATCHDOG=1 and STOPPING=1 received on NOTIFY_SOCKET"
-  fi
+  require_notified "$arch" "$notify_out" READY=1 WATCHDOG=1 STOPPING=1
+  kill "$notify_pid" 2>/dev/null || true
+  notify_pid=""
+  say "$arch: READY=1, WATCHDOG=1 and STOPPING=1 received on NOTIFY_SOCKET"
   say "$arch: $codec ok (hello, frames and audio from the ARM ffmpeg; SIGTERM exit 0, no child left)"
 }
 

@@ -27,6 +27,7 @@ function renderLimits(width: number, height: number): { maxOldGenerationSizeMb: 
   const bytesPerPixel = 24;
   return { maxOldGenerationSizeMb: Math.max(40, Math.ceil((width * height * bytesPerPixel) / 2 ** 20)), maxYoungGenerationSizeMb: 4 };
 }
+/** Beside this module: in the test build its compiled source, in dist/ the worker bundle next to main.js. */
 const RENDER_WORKER = new URL('./test-pattern-worker.js', import.meta.url);
 
 /**
