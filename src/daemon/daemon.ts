@@ -13,6 +13,7 @@ import { createRootLogger, moduleLogger, VIEWER_URL_FIELD, type Logger } from '.
 import { readTls } from '../tls.js';
 import { listeningUrl, viewerUrl } from '../viewer-url.js';
 import { NOTIFY_VARIABLES, openServiceNotifier } from './service-notifier.js';
+import { startMemoryTrim } from './memory-trim.js';
 import { reportReadyAndStatus } from './service-status.js';
 import { createReloader } from './reload.js';
 import { handleSignals, type StopSignal } from './signals.js';
@@ -65,7 +66,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
     return EXIT_BAD_CONFIG;
   }
   const started = new StopStack();
-  const notifier = await openServiceNotifier(env, moduleLogger(log, 'systemd'));
+  const notifier = openServiceNotifier(env, moduleLogger(log, 'systemd'));
   started.push('systemd notifier', () => notifier.close());
   const opened = await openAuthenticator({
     auth: config.auth,
@@ -131,6 +132,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
   });
   started.push('config reload', () => reloader.settled());
   started.push('status updates', reportReadyAndStatus(notifier, hub, capture));
+  started.push('memory trim', startMemoryTrim(log));
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -18,16 +18,16 @@ export const NOTIFY_VARIABLES = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID
 const SILENT: ServiceNotifier = { ready() {}, status() {}, stopping() {}, close() {} };
 
 /**
- * Opens the notifier from the environment systemd gave: nothing at all (and no FFI loaded) without
+ * Opens the notifier from the environment systemd gave: nothing at all (no socket) without
  * NOTIFY_SOCKET. With WATCHDOG_USEC, WATCHDOG=1 goes out from the event loop at half the interval,
  * so a loop blocked past WatchdogSec= stops the pings and systemd restarts the daemon. A failure to
  * notify is logged once and never stops the daemon.
  */
-export async function openServiceNotifier(env: NodeJS.ProcessEnv, log: Logger): Promise<ServiceNotifier> {
+export function openServiceNotifier(env: NodeJS.ProcessEnv, log: Logger): ServiceNotifier {
   const socketPath = env.NOTIFY_SOCKET;
   if (!socketPath) return SILENT;
   const watchdogMs = watchdogIntervalMs(env);
-  const opened = await openUnixDatagram(socketPath);
+  const opened = openUnixDatagram(socketPath);
   if (!opened.ok) {
     log.warn({ socket: socketPath }, `sd_notify disabled: ${opened.error}`);
     return SILENT;

@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
-import { describeError, errnoName } from '../describe-error.js';
+import { errnoName } from '../describe-error.js';
+import { libc } from '../libc.js';
 
 /** A connectionless AF_UNIX datagram sender, which node:dgram and node:net do not offer. */
 export interface UnixDatagramSender {
@@ -19,22 +20,17 @@ const SUN_PATH_MAX = 108;
 
 /**
  * Opens a datagram socket towards `path` (`@name` is Linux's abstract namespace) by calling libc
- * through koffi, whose prebuilt binary ships in the npm package: nothing is compiled on the board.
- * koffi is imported here only, so a daemon outside systemd never loads it.
+ * through koffi (src/libc.ts).
  */
-export async function openUnixDatagram(path: string): Promise<{ ok: true; sender: UnixDatagramSender } | { ok: false; error: string }> {
+export function openUnixDatagram(path: string): { ok: true; sender: UnixDatagramSender } | { ok: false; error: string } {
   const address = socketAddress(path);
   if (!address.ok) return address;
-  let koffi: typeof import('koffi');
-  try {
-    koffi = await import('koffi');
-  } catch (error) {
-    return { ok: false, error: `cannot load koffi: ${describeError(error)}` };
-  }
-  const libc = koffi.load(null);
-  const socket = libc.func('int socket(int domain, int type, int protocol)');
-  const sendto = libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
-  const close = libc.func('int close(int fd)');
+  const c = libc();
+  if (!c.ok) return c;
+  const { koffi, library } = c;
+  const socket = library.func('int socket(int domain, int type, int protocol)');
+  const sendto = library.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
+  const close = library.func('int close(int fd)');
   const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
   if (fd < 0) return { ok: false, error: `socket: ${errnoName(koffi.errno())}` };
   let open = true;

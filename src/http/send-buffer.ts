@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
-import { describeError, errnoName } from '../describe-error.js';
+import { errnoName } from '../describe-error.js';
+import { libc } from '../libc.js';
 
 /**
  * What a viewer's socket may hold in the kernel before Node sees backpressure. Linux autotunes the
@@ -27,31 +27,25 @@ type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, lengt
 
 let setsockopt: { ok: true; call: SetSockOpt; errno: () => number } | { ok: false; error: string } | undefined;
 
-/** libc's setsockopt through koffi (prebuilt in its npm package: nothing is compiled on a board), loaded on first use. */
 function loadSetSockOpt(): NonNullable<typeof setsockopt> {
   if (setsockopt !== undefined) return setsockopt;
-  if (process.platform !== 'linux') return (setsockopt = { ok: false, error: `not on Linux (${process.platform})` });
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const call = koffi.load(null).func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)') as SetSockOpt;
-    setsockopt = { ok: true, call, errno: () => koffi.errno() };
-  } catch (error) {
-    setsockopt = { ok: false, error: `cannot load koffi: ${describeError(error)}` };
-  }
-  return setsockopt;
+  const c = libc();
+  if (!c.ok) return (setsockopt = c);
+  const call = c.library.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)') as SetSockOpt;
+  return (setsockopt = { ok: true, call, errno: () => c.koffi.errno() });
 }
 
 /** Caps a connected socket's kernel send buffer at `bytes` (which also turns off Linux's autotuning for it). */
 export function capSendBuffer(socket: Socket, bytes = VIEWER_SEND_BUFFER_BYTES): { ok: true } | { ok: false; error: string } {
-  const libc = loadSetSockOpt();
-  if (!libc.ok) return libc;
+  const setter = loadSetSockOpt();
+  if (!setter.ok) return setter;
   // Node keeps the descriptor on the libuv handle (TCP, or TLSWrap over it); there is no public getter.
   const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return { ok: false, error: 'socket has no file descriptor' };
   const value = Buffer.alloc(4);
   if (endianness() === 'LE') value.writeInt32LE(bytes);
   else value.writeInt32BE(bytes);
-  return libc.call(fd, SOL_SOCKET, SO_SNDBUF, value, 4) === 0
+  return setter.call(fd, SOL_SOCKET, SO_SNDBUF, value, 4) === 0
     ? { ok: true }
-    : { ok: false, error: `setsockopt: ${errnoName(libc.errno())}` };
+    : { ok: false, error: `setsockopt: ${errnoName(setter.errno())}` };
 }

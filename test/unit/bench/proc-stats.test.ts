@@ -12,17 +12,13 @@ function spin(seconds: number): number {
   throw new Error('the spin never used the CPU asked for');
 }
 
-test('cpuSeconds counts the CPU a process used, finer than a clock tick', () => {
+test('cpuSeconds counts the CPU a process used', () => {
   const before = cpuSeconds(process.pid)!;
-  const spent = spin(0.05);
+  const spent = spin(0.2);
   const counted = cpuSeconds(process.pid)! - before;
-  // The same time by two clocks of the kernel: getrusage here, schedstat (ns) there.
-  assert.ok(counted >= spent * 0.9, `counted ${counted} s for ${spent} s spent`);
-  assert.ok(counted < spent + 0.05, `counted ${counted} s for ${spent} s spent`);
-  // Two readings 1 ms of work apart differ: a tick-based reading would most often not.
-  const first = cpuSeconds(process.pid)!;
-  spin(0.001);
-  assert.ok(cpuSeconds(process.pid)! > first);
+  // The same time by two clocks of the kernel: getrusage here, schedstat (ns) there. A running thread's schedstat
+  // is as of its last scheduler tick, so the two may differ by about a tick (10 ms at HZ=100) at either end.
+  assert.ok(Math.abs(counted - spent) <= 0.03, `counted ${counted} s for ${spent} s spent`);
 });
 
 test('a process that is gone has no CPU figures', () => {
