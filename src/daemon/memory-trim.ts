@@ -4,7 +4,7 @@ import { libc } from '../libc.js';
 
 /**
  * How often freed heap memory goes back to the system. Frames are freed when V8 collects their wrappers, seconds
- * apart, and glibc keeps what was freed in its arenas: 5–13 MB of RSS on a 720p stream that malloc_trim returns.
+ * apart, and glibc keeps what was freed in its arenas: 4–13 MB of RSS on a 720p stream that malloc_trim returns.
  */
 export const MEMORY_TRIM_INTERVAL_MS = 5000;
 
