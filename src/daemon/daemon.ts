@@ -132,7 +132,7 @@ async function serve(source: DaemonSource, config: Config, log: Logger, env: Nod
   });
   started.push('config reload', () => reloader.settled());
   started.push('status updates', reportReadyAndStatus(notifier, hub, capture));
-  started.push('memory trim', startMemoryTrim(log));
+  started.push('memory trim', startMemoryTrim(hub, log));
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -1,3 +1,4 @@
+import type { FrameHub } from '../hub/frame-hub.js';
 import type { Logger } from '../log.js';
 import { describeError } from '../describe-error.js';
 import { libc } from '../libc.js';
@@ -20,14 +21,35 @@ export function loadMallocTrim(): { ok: true; trim: () => void } | { ok: false; 
   }
 }
 
-/** Trims every MEMORY_TRIM_INTERVAL_MS while the daemon runs; returns the function that stops it. */
-export function startMemoryTrim(log: Logger): () => void {
-  const loaded = loadMallocTrim();
-  if (!loaded.ok) {
-    log.debug({ reason: loaded.error }, 'freed memory is left to the C library');
-    return () => {};
-  }
-  const timer = setInterval(loaded.trim, MEMORY_TRIM_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+/**
+ * Trims when the first viewer comes and every MEMORY_TRIM_INTERVAL_MS while viewers are connected (frames are what
+ * churns the heap), and once more when the last one leaves; an idle daemon has no timer and does not load koffi.
+ * Returns the function that stops it.
+ */
+export function startMemoryTrim(hub: FrameHub, log: Logger): () => void {
+  let loaded: ReturnType<typeof loadMallocTrim> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const onViewers = (count: number) => {
+    if (count > 0 && timer === undefined) {
+      loaded ??= loadMallocTrim();
+      if (!loaded.ok) {
+        log.debug({ reason: loaded.error }, 'freed memory is left to the C library');
+        hub.off('viewers', onViewers);
+        return;
+      }
+      // At once too: what start-up left freed (the test pattern's render worker, module loading) goes first.
+      loaded.trim();
+      timer = setInterval(loaded.trim, MEMORY_TRIM_INTERVAL_MS);
+      timer.unref();
+    } else if (count === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+      if (loaded?.ok) loaded.trim();
+    }
+  };
+  hub.on('viewers', onViewers);
+  return () => {
+    hub.off('viewers', onViewers);
+    clearInterval(timer);
+  };
 }
