@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runBench } from '../../helpers/bench.js';
 import type { H264Report } from '../../../bench/h264/profile.js';
 
 /**
@@ -13,7 +10,6 @@ import type { H264Report } from '../../../bench/h264/profile.js';
  * never speed or the targets (the machine is shared; targets live in the bench).
  */
 
-const RUN_JS = fileURLToPath(new URL('../../../bench/run.js', import.meta.url));
 const HAS_CHROMIUM = existsSync('/usr/bin/chromium');
 const SHORT_RUN = [
   ...['--codec', 'h264', '--size', '160x120', '--fps', '10', '--seconds', '2', '--warmup', '0'],
@@ -22,30 +18,8 @@ const SHORT_RUN = [
 ];
 const RUN_TIMEOUT_MS = 300_000;
 
-function runBench(): Promise<{ stdout: string; report: H264Report }> {
-  const dir = mkdtempSync(join(tmpdir(), 'wscam-bench-h264-test-'));
-  const out = join(dir, 'report.json');
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [RUN_JS, ...SHORT_RUN, '--out', out],
-      { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 22 },
-      (error, stdout, stderr) => {
-        try {
-          if (error) throw new Error(`bench failed: ${error.message}\n${stdout}\n${stderr}`);
-          resolve({ stdout, report: JSON.parse(readFileSync(out, 'utf8')) as H264Report });
-        } catch (failure) {
-          reject(failure instanceof Error ? failure : new Error(String(failure)));
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    );
-  });
-}
-
 test('a short H.264 bench run measures both codecs against the source and lists the targets', async () => {
-  const { stdout, report } = await runBench();
+  const { stdout, report } = await runBench<H264Report>(SHORT_RUN, RUN_TIMEOUT_MS);
   for (const reference of [report.reference.mjpeg, report.reference.h264]) {
     assert.ok(reference.bytesPerSecond > 0, `${reference.encoding.codec}: bytes`);
     assert.equal(reference.ssim.frames, 20, `${reference.encoding.codec}: every frame of the clip compared`);

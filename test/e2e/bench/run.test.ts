@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runBench } from '../../helpers/bench.js';
 
 /**
  * A few seconds of `npm run bench` per transport, so the bench cannot rot. Asserts the report's
  * shape and that every server ran, never speed (the machine is shared; targets live in the bench).
  */
 
-const RUN_JS = fileURLToPath(new URL('../../../bench/run.js', import.meta.url));
 const SHORT_RUN = [
   '--seconds',
   '2',
@@ -48,28 +44,6 @@ interface Report {
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
 
-function runBench(args: string[]): Promise<{ stdout: string; report: Report }> {
-  const dir = mkdtempSync(join(tmpdir(), 'wscam-bench-test-'));
-  const out = join(dir, 'report.json');
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [RUN_JS, ...args, '--out', out],
-      { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 22 },
-      (error, stdout, stderr) => {
-        try {
-          if (error) throw new Error(`bench failed: ${error.message}\n${stdout}\n${stderr}`);
-          resolve({ stdout, report: JSON.parse(readFileSync(out, 'utf8')) as Report });
-        } catch (failure) {
-          reject(failure instanceof Error ? failure : new Error(String(failure)));
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    );
-  });
-}
-
 function assertShape(stdout: string, report: Report, servers: string[]): void {
   for (const name of servers) {
     const result = report.results[name];
@@ -100,17 +74,17 @@ function assertShape(stdout: string, report: Report, servers: string[]): void {
 
 test('a short WebSocket bench run reports every server, the ratios and the targets', async () => {
   const servers = ['wscam', 'floor', 'baseline', ...(HAS_C_COMPILER ? ['cfloor'] : [])];
-  const { stdout, report } = await runBench([...SHORT_RUN, '--only', servers.join(',')]);
+  const { stdout, report } = await runBench<Report>([...SHORT_RUN, '--only', servers.join(',')], RUN_TIMEOUT_MS);
   assertShape(stdout, report, servers);
 });
 
 test('a short MJPEG bench run reports every server, the ratios and the targets', async () => {
-  const { stdout, report } = await runBench([...SHORT_RUN, '--transport', 'mjpeg']);
+  const { stdout, report } = await runBench<Report>([...SHORT_RUN, '--transport', 'mjpeg'], RUN_TIMEOUT_MS);
   assertShape(stdout, report, ['wscam', 'floor', 'baseline']);
 });
 
 test('a short bench run with the ffmpeg source feeds wscam and the floor from the same ffmpeg command', async () => {
-  const { stdout, report } = await runBench([...SHORT_RUN, '--source', 'ffmpeg', '--only', 'wscam,floor']);
+  const { stdout, report } = await runBench<Report>([...SHORT_RUN, '--source', 'ffmpeg', '--only', 'wscam,floor'], RUN_TIMEOUT_MS);
   assertShape(stdout, report, ['wscam', 'floor']);
   assert.match(stdout, /transport ws, source ffmpeg/);
 });
