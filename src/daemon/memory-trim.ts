@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks';
 import type { FrameHub } from '../hub/frame-hub.js';
 import type { Logger } from '../log.js';
 import { describeError } from '../describe-error.js';
@@ -21,14 +22,22 @@ export function loadMallocTrim(): { ok: true; trim: () => void } | { ok: false; 
   }
 }
 
+/** A major collection: where the frames that outlived a scavenge (queued on a socket, say) are freed. */
+function isMajorGc(entry: PerformanceEntry): boolean {
+  // A gc entry's detail (kind, flags) is missing from @types/node's PerformanceEntry.
+  return (entry as PerformanceEntry & { detail?: NodeGCPerformanceDetail }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+}
+
 /**
- * Trims when the first viewer comes and every MEMORY_TRIM_INTERVAL_MS while viewers are connected (frames are what
- * churns the heap), and once more when the last one leaves; an idle daemon has no timer and does not load koffi.
- * Returns the function that stops it.
+ * Trims when the first viewer comes, every MEMORY_TRIM_INTERVAL_MS while viewers are connected (frames are what
+ * churns the heap), when the last one leaves, and after every major collection from the first viewer on (so what
+ * a collection freed goes back at once, not up to an interval later). A daemon no viewer ever reached has no timer
+ * or observer and does not load koffi. Returns the function that stops it.
  */
 export function startMemoryTrim(hub: FrameHub, log: Logger): () => void {
   let loaded: ReturnType<typeof loadMallocTrim> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let afterMajorGc: PerformanceObserver | undefined;
   const onViewers = (count: number) => {
     if (count > 0 && timer === undefined) {
       loaded ??= loadMallocTrim();
@@ -37,10 +46,17 @@ export function startMemoryTrim(hub: FrameHub, log: Logger): () => void {
         hub.off('viewers', onViewers);
         return;
       }
+      const { trim } = loaded;
       // At once too: what start-up left freed (the test pattern's render worker, module loading) goes first.
-      loaded.trim();
-      timer = setInterval(loaded.trim, MEMORY_TRIM_INTERVAL_MS);
+      trim();
+      timer = setInterval(trim, MEMORY_TRIM_INTERVAL_MS);
       timer.unref();
+      if (afterMajorGc === undefined) {
+        afterMajorGc = new PerformanceObserver((list) => {
+          if (list.getEntries().some(isMajorGc)) trim();
+        });
+        afterMajorGc.observe({ type: 'gc' });
+      }
     } else if (count === 0 && timer !== undefined) {
       clearInterval(timer);
       timer = undefined;
@@ -51,5 +67,6 @@ export function startMemoryTrim(hub: FrameHub, log: Logger): () => void {
   return () => {
     hub.off('viewers', onViewers);
     clearInterval(timer);
+    afterMajorGc?.disconnect();
   };
 }
