@@ -557,6 +557,8 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     // A full GC right before the window and right after it, so RSS start/end compare live memory.
     server.child.kill('SIGUSR2');
     await sleep(GC_SETTLE_MS);
+    // Resets the daemon's loop-delay histogram, before the window so the scrape's own CPU is not counted.
+    if (name === 'wscam') await scrapeLoopDelay(server.port);
     const viewersPid = viewers.child.pid!;
     const viewersCpuStart = cpuSeconds(viewersPid) ?? 0;
     const timesStart = cpuTimes(pid);
@@ -565,7 +567,6 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const wallStart = performance.now();
     const monotonicStartUs = monotonicMicros();
     await viewers.request({ cmd: 'start' }, 'started');
-    if (name === 'wscam') await scrapeLoopDelay(server.port);
     const rssStart = rssBytes(pid) ?? 0;
     let rssPeak = rssStart;
     const rssTimeline: Array<[number, number]> = [[0, Math.round(rssStart / 1024)]];

@@ -16,6 +16,38 @@ export interface SourceHealth {
   fps: number;
 }
 
+/** The window /healthz's fps is measured over. */
+const RATE_WINDOW_MS = 5000;
+/** Arrival times kept: 5 s at 50 chunks a second; at a higher rate the newest this many span less, the rate is the same. */
+const RATE_SAMPLES = 256;
+
+/** Recent chunk arrival times in a fixed ring, so counting a chunk allocates and moves nothing. */
+class ArrivalTimes {
+  private readonly times = new Float64Array(RATE_SAMPLES);
+  private newest = -1;
+  private count = 0;
+
+  add(now: number): void {
+    this.newest = (this.newest + 1) % RATE_SAMPLES;
+    this.times[this.newest] = now;
+    this.count = Math.min(this.count + 1, RATE_SAMPLES);
+  }
+
+  /** Chunks per second over those that came in the last RATE_WINDOW_MS, to one decimal; 0 with fewer than two. */
+  rate(now: number): number {
+    let oldest = this.newest;
+    let inWindow = 0;
+    for (let back = 0; back < this.count; back += 1) {
+      const index = (this.newest - back + RATE_SAMPLES) % RATE_SAMPLES;
+      if (now - this.times[index]! > RATE_WINDOW_MS) break;
+      oldest = index;
+      inWindow += 1;
+    }
+    if (inWindow < 2) return 0;
+    return Math.round(((inWindow - 1) * 1000 * 10) / (this.times[this.newest]! - this.times[oldest]!)) / 10;
+  }
+}
+
 /**
  * What the controller itself sees of one source (video or audio) across the sources it builds: the chunks
  * it published and why the source last failed. State and restarts are the source's own; they are read from it.
@@ -26,14 +58,13 @@ class SourceRecord {
   /** Restarts of the sources this record's current one replaced, so the total keeps rising across reconfigures. */
   private retiredRestarts = 0;
   private failure: string | undefined;
-  private readonly recent: number[] = [];
+  private readonly arrivals = new ArrivalTimes();
 
   onChunk(now: number): void {
     this.failure = undefined;
     this.chunks += 1;
     this.lastChunkAt = now;
-    this.recent.push(now);
-    while (this.recent.length > 0 && now - this.recent[0]! > 5000) this.recent.shift();
+    this.arrivals.add(now);
   }
 
   onState(state: SourceState): void {
@@ -51,14 +82,13 @@ class SourceRecord {
   }
 
   health(source: CaptureSource | null, now: number): SourceHealth {
-    const window = this.recent.filter((at) => now - at <= 5000);
     return {
       state: source?.state.status ?? 'stopped',
       ...(this.failure !== undefined ? { reason: this.failure } : {}),
       chunks: this.chunks,
       restarts: this.retiredRestarts + (source?.restarts ?? 0),
       lastChunkAgeMs: this.lastChunkAt === null ? null : Math.round(now - this.lastChunkAt),
-      fps: window.length < 2 ? 0 : Math.round(((window.length - 1) * 1000 * 10) / (window.at(-1)! - window[0]!)) / 10,
+      fps: this.arrivals.rate(now),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigSchema } from './schema.js';
 
 /** The JSON Schema of the config file, as written to config/schema.json for editors. */

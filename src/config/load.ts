@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CONFIG_PATH } from '../package-root.js';
 import { ConfigSchema, type Config } from './schema.js';
 

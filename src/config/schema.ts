@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidPasswordHash } from '../auth/password.js';
 
 /** Every config key with its default (documented in docs/config.md); unknown keys are an error at every level. */

@@ -42,11 +42,9 @@ export function serveMjpegStream(
   const viewer = hub.attach({
     bufferedBytes: () => socket.writableLength,
     write: (chunk) => {
-      const part = chunk.as(mjpegPart);
       // Ended (shutdown) or cut: the hub detaches on close, a frame may still come before it.
       if (!socket.writable) return 0;
-      socket.write(part);
-      return part.length;
+      return chunk.writeTo(socket, mjpegPart);
     },
     wants: (kind) => kind === ChunkKind.Jpeg,
     whenDrained: (callback) => socket.once('drain', callback),

@@ -59,9 +59,7 @@ export class ViewerConnection implements Transport {
       bufferedBytes: () => socket.writableLength,
       write: (chunk) => {
         if (ws.readyState !== ws.OPEN) return 0;
-        const frame = chunk.as(webSocketFrame);
-        socket.write(frame);
-        return frame.length;
+        return chunk.writeTo(socket, webSocketFrame);
       },
       wants: (kind) =>
         this.helloSent &&

@@ -7,10 +7,10 @@ import { encodeHeader, HEADER_BYTES } from '../protocol/header.js';
  */
 export const webSocketFrame: ChunkFormat = {
   name: 'websocket',
-  encode(chunk: SharedChunk): Buffer {
+  encode(chunk: SharedChunk, allocate: (bytes: number) => Buffer): Buffer {
     const messageBytes = HEADER_BYTES + chunk.payload.length;
     const frameHeaderBytes = messageBytes < 126 ? 2 : messageBytes < 65536 ? 4 : 10;
-    const frame = Buffer.allocUnsafe(frameHeaderBytes + messageBytes);
+    const frame = allocate(frameHeaderBytes + messageBytes);
     frame[0] = 0x82; // FIN + binary opcode
     if (frameHeaderBytes === 2) {
       frame[1] = messageBytes;

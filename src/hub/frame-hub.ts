@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { CapturedChunk, H264Format } from '../capture/source.js';
 import { ChunkKind } from '../protocol/header.js';
+import { FramePool } from './frame-pool.js';
 import { SharedChunk } from './shared-chunk.js';
 import { DEFAULT_H264_BUDGET_BYTES, HubViewer, type H264Pacing, type ViewerSink } from './viewer.js';
 
@@ -68,6 +69,8 @@ export class FrameHub extends EventEmitter<HubEvents> {
   private format: H264Format | undefined;
   /** Shared by every viewer: read on each H.264 send decision, set once per keyframe. */
   private readonly pacing: H264Pacing = { budgetBytes: DEFAULT_H264_BUDGET_BYTES };
+  /** JPEG frames only: each is superseded by the next, where H.264 access units stay in the GOP and chains. */
+  private readonly jpegPool = new FramePool();
 
   constructor(options: FrameHubOptions = {}) {
     super();
@@ -88,6 +91,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
       chunk.payload,
       keyframe,
       keyframe ? chunk.videoFormat : undefined,
+      chunk.kind === ChunkKind.Jpeg ? this.jpegPool : undefined,
     );
     const publishedAtMs = this.now();
     const previous = this.latestByKind.get(chunk.kind);
@@ -95,6 +99,8 @@ export class FrameHub extends EventEmitter<HubEvents> {
     this.latestByKind.set(chunk.kind, { chunk: shared, publishedAtMs, intervalMs });
     if (chunk.kind === ChunkKind.H264) this.keepInGop(shared, publishedAtMs);
     for (const viewer of this.viewers) viewer.offer(shared);
+    // Every viewer that wanted the last frame has now sent it or holds this one instead.
+    if (chunk.kind === ChunkKind.Jpeg) previous?.chunk.supersede();
     for (const waiter of this.waiters) {
       if (waiter.kind !== chunk.kind) continue;
       this.waiters.delete(waiter);
@@ -176,6 +182,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
 
   /** Drops what is kept from a capture run, so a restarted capture starts from fresh chunks and intervals. */
   forgetLatest(): void {
+    this.latestByKind.get(ChunkKind.Jpeg)?.chunk.supersede();
     this.latestByKind.clear();
     this.gop = [];
     this.gopBytes = 0;

@@ -126,6 +126,25 @@ describe('capture controller', () => {
     await capture.stop();
   });
 
+  it('fps is the rate over the last 5 s, at rates above what the arrival ring holds too, and falls to 0 when chunks stop', async () => {
+    const config = ConfigSchema.parse({ video: { source: 'test', idleSeconds: 30 }, audio: { enabled: false } });
+    const { capture, video } = setUp(config);
+    await capture.start();
+    for (let frame = 0; frame < 400; frame += 1) {
+      video().deliver(false, ChunkKind.Jpeg);
+      await advance(5);
+    }
+    assert.equal(capture.health().video.fps, 200);
+    for (let frame = 0; frame < 60; frame += 1) {
+      video().deliver(false, ChunkKind.Jpeg);
+      await advance(100);
+    }
+    assert.equal(capture.health().video.fps, 10, 'the faster chunks before have left the window');
+    await advance(5100);
+    assert.equal(capture.health().video.fps, 0);
+    await capture.stop();
+  });
+
   it('captures from start until the first real frame, then stops idleSeconds later and keeps that run for the health check', async () => {
     const { capture, video, current } = setUp(configWith(30));
     await capture.start();
