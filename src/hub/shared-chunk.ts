@@ -81,9 +81,12 @@ export class SharedChunk {
     const kept = this.encoded.get(format);
     if (kept !== undefined) return kept;
     const pool = this.pool;
+    let taken: Buffer | undefined;
+    const bytes = format.encode(this, pool === undefined ? allocateUnpooled : (length) => (taken = pool.take(length)));
     const encoding: Encoding = {
-      bytes: format.encode(this, pool === undefined ? allocateUnpooled : pool.take),
-      reusable: pool !== undefined,
+      bytes,
+      // Only the pool's own memory goes back to it, never whatever else a format returned.
+      reusable: taken !== undefined && bytes === taken,
       writes: 0,
       // Called once per write, when the socket has let go of the bytes (written, or the socket destroyed).
       written: () => {

@@ -8,7 +8,7 @@ import { capSendBuffer } from '../../../src/http/send-buffer.js';
 import { webSocketFrame } from '../../../src/http/websocket-frame.js';
 import { FrameHub } from '../../../src/hub/frame-hub.js';
 import { FramePool } from '../../../src/hub/frame-pool.js';
-import { SharedChunk } from '../../../src/hub/shared-chunk.js';
+import { SharedChunk, type ChunkFormat } from '../../../src/hub/shared-chunk.js';
 import { ChunkKind, decodeHeader, HEADER_BYTES } from '../../../src/protocol/header.js';
 
 /** A writable that completes each write only when the test says so, like a socket whose peer has not read yet. */
@@ -122,6 +122,17 @@ test('a write after the bytes went back encodes the chunk again, and the newer c
   const decodedOld = readFrame(againOld!);
   assert.equal(decodedOld.sequence, 1);
   assert.ok(decodedOld.payload.every((byte) => byte === 0x11));
+});
+
+test('a format that returns memory other than what it was given never puts that memory in the pool', async () => {
+  const pool = new FramePool();
+  const passThrough: ChunkFormat = { name: 'payload as is', encode: (chunk) => chunk.payload };
+  const chunk = jpeg(pool, 1, 40_000);
+  const sink = new HeldWritable();
+  chunk.writeTo(sink, passThrough);
+  chunk.supersede();
+  await sink.complete();
+  assert.equal(pool.freeBytes, 0);
 });
 
 test('bytes handed out by as() are never reused', async () => {
