@@ -5,7 +5,7 @@ const PAGE_BYTES = 4096;
 
 /**
  * Memory for encoded JPEG frames, reused from frame to frame. A fresh buffer per frame is a malloc the
- * kernel faults in page by page (thousands of page faults a second at 720p) and frees only when V8
+ * kernel may fault in page by page (hundreds of page faults a second at 720p), freed only when V8
  * collects its wrapper; a buffer from here is already resident. Holds free buffers only: whatever is
  * taken belongs to the taker until it gives it back, and one never given back is collected as usual.
  */
