@@ -27,6 +27,9 @@ interface Kept {
   intervalMs: number;
 }
 
+/** Superseded frames the hub keeps asking about; one held longer goes to the collector instead of back to the pool. */
+const MAX_HELD_FRAMES = 8;
+
 /** Default bound on the kept GOP: past it the hub keeps no GOP until the next keyframe. */
 export const DEFAULT_MAX_GOP_BYTES = 4 * 1024 * 1024;
 
@@ -71,6 +74,8 @@ export class FrameHub extends EventEmitter<HubEvents> {
   private readonly pacing: H264Pacing = { budgetBytes: DEFAULT_H264_BUDGET_BYTES };
   /** JPEG frames only: each is superseded by the next, where H.264 access units stay in the GOP and chains. */
   private readonly jpegPool = new FramePool();
+  /** Superseded frames whose memory a slow socket still held, asked again at every frame. */
+  private readonly heldFrames: SharedChunk[] = [];
 
   constructor(options: FrameHubOptions = {}) {
     super();
@@ -100,7 +105,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
     if (chunk.kind === ChunkKind.H264) this.keepInGop(shared, publishedAtMs);
     for (const viewer of this.viewers) viewer.offer(shared);
     // Every viewer that wanted the last frame has now sent it or holds this one instead.
-    if (chunk.kind === ChunkKind.Jpeg) previous?.chunk.supersede();
+    if (chunk.kind === ChunkKind.Jpeg) this.retireFrame(previous?.chunk);
     for (const waiter of this.waiters) {
       if (waiter.kind !== chunk.kind) continue;
       this.waiters.delete(waiter);
@@ -162,6 +167,18 @@ export class FrameHub extends EventEmitter<HubEvents> {
     this.gopBytes += unit.byteLength;
   }
 
+  /** Supersedes a frame and gives back the memory of every superseded frame no socket holds any more. */
+  private retireFrame(frame: SharedChunk | undefined): void {
+    if (frame !== undefined && !frame.supersede()) this.heldFrames.push(frame);
+    let held = 0;
+    for (const kept of this.heldFrames) {
+      if (!kept.releaseUnheld()) this.heldFrames[held++] = kept;
+    }
+    this.heldFrames.length = held;
+    // Stalled viewers hold their last frame for as long as they stay: past the bound, the oldest is left to the collector.
+    if (held > MAX_HELD_FRAMES) this.heldFrames.splice(0, held - MAX_HELD_FRAMES);
+  }
+
   /** Resolves with the next chunk of a kind, or undefined after timeoutMs. */
   next(kind: ChunkKind, timeoutMs: number): Promise<SharedChunk | undefined> {
     return new Promise((resolve) => {
@@ -182,7 +199,7 @@ export class FrameHub extends EventEmitter<HubEvents> {
 
   /** Drops what is kept from a capture run, so a restarted capture starts from fresh chunks and intervals. */
   forgetLatest(): void {
-    this.latestByKind.get(ChunkKind.Jpeg)?.chunk.supersede();
+    this.retireFrame(this.latestByKind.get(ChunkKind.Jpeg)?.chunk);
     this.latestByKind.clear();
     this.gop = [];
     this.gopBytes = 0;

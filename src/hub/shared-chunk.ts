@@ -12,20 +12,20 @@ export interface ChunkFormat {
 
 const allocateUnpooled = (bytes: number): Buffer => Buffer.allocUnsafe(bytes);
 
-/** One format's bytes of a chunk and the socket writes still holding them. */
+/** One format's bytes of a chunk and the sockets that may still hold them. */
 interface Encoding {
   readonly bytes: Buffer;
-  /** From the pool and never handed out by as(): the bytes go back once no write holds them. */
+  /** From the pool and never handed out by as(): the bytes go back once no socket holds them. */
   reusable: boolean;
-  writes: number;
-  readonly written: () => void;
+  /** Sockets whose write of the bytes had not completed when it returned. */
+  readonly holders: Writable[];
 }
 
 /**
  * A captured chunk as it goes out: each transport's bytes are built on first use and the same
  * buffer is then written to every viewer of that transport. With a pool (JPEG frames), the bytes
- * return to it once the hub has superseded the chunk and every write of them has completed; a
- * write after that encodes the chunk again.
+ * return to it once the hub has superseded the chunk and no socket still holds them; a write after
+ * that encodes the chunk again, outside the pool.
  */
 export class SharedChunk {
   private readonly encoded = new Map<ChunkFormat, Encoding>();
@@ -63,43 +63,47 @@ export class SharedChunk {
   /** Writes this chunk in a transport's format to a socket; returns the bytes written. */
   writeTo(socket: Writable, format: ChunkFormat): number {
     const encoding = this.encoding(format);
-    encoding.writes += 1;
-    socket.write(encoding.bytes, encoding.written);
+    // No callback: Node then completes a write the kernel took at once without a tick or an allocation.
+    socket.write(encoding.bytes);
+    // Not taken at once: the socket's queue is empty again only when this write and every one before it completed.
+    if (socket.writableLength > 0 && encoding.reusable) encoding.holders.push(socket);
     return encoding.bytes.length;
   }
 
-  /** A newer chunk of the stream took this one's place: no new viewer will be offered it. */
-  supersede(): void {
-    if (this.superseded) return;
+  /**
+   * A newer chunk of the stream took this one's place (no new viewer will be offered it): what no socket holds
+   * goes back to the pool. True once nothing of it is held; else the hub asks again with releaseUnheld().
+   */
+  supersede(): boolean {
     this.superseded = true;
+    return this.releaseUnheld();
+  }
+
+  /** After supersede(): gives back what no socket holds any more; true once nothing of this chunk is held. */
+  releaseUnheld(): boolean {
     for (const [format, encoding] of this.encoded) {
-      if (encoding.writes === 0) this.release(format, encoding);
+      let held = 0;
+      for (const socket of encoding.holders) {
+        if (socket.writableLength > 0) encoding.holders[held++] = socket;
+      }
+      encoding.holders.length = held;
+      if (held > 0) continue;
+      this.encoded.delete(format);
+      if (encoding.reusable) this.pool!.give(encoding.bytes);
     }
+    return this.encoded.size === 0;
   }
 
   private encoding(format: ChunkFormat): Encoding {
     const kept = this.encoded.get(format);
     if (kept !== undefined) return kept;
-    const pool = this.pool;
+    // Once superseded the chunk is no longer tracked by the hub, so new bytes for it stay outside the pool.
+    const pool = this.superseded ? undefined : this.pool;
     let taken: Buffer | undefined;
     const bytes = format.encode(this, pool === undefined ? allocateUnpooled : (length) => (taken = pool.take(length)));
-    const encoding: Encoding = {
-      bytes,
-      // Only the pool's own memory goes back to it, never whatever else a format returned.
-      reusable: taken !== undefined && bytes === taken,
-      writes: 0,
-      // Called once per write, when the socket has let go of the bytes (written, or the socket destroyed).
-      written: () => {
-        encoding.writes -= 1;
-        if (encoding.writes === 0 && this.superseded) this.release(format, encoding);
-      },
-    };
+    // Only the pool's own memory goes back to it, never whatever else a format returned.
+    const encoding: Encoding = { bytes, reusable: taken !== undefined && bytes === taken, holders: [] };
     this.encoded.set(format, encoding);
     return encoding;
-  }
-
-  private release(format: ChunkFormat, encoding: Encoding): void {
-    this.encoded.delete(format);
-    if (encoding.reusable) this.pool!.give(encoding.bytes);
   }
 }

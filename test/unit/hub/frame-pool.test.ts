@@ -81,9 +81,10 @@ test("a superseded chunk's bytes go back only once every write of them has compl
   chunk.writeTo(a, webSocketFrame);
   chunk.writeTo(b, webSocketFrame);
   await a.complete();
-  chunk.supersede();
-  assert.equal(pool.freeBytes, 0, 'b still holds the bytes');
+  assert.equal(chunk.supersede(), false, 'b still holds the bytes');
+  assert.equal(pool.freeBytes, 0);
   await b.complete();
+  assert.equal(chunk.releaseUnheld(), true);
   assert.ok(pool.freeBytes >= 40_000 + HEADER_BYTES);
 });
 
@@ -95,9 +96,9 @@ test('nothing goes back before the chunk is superseded, however many writes comp
   await a.complete();
   assert.equal(pool.freeBytes, 0, 'a new viewer may still be offered it');
   chunk.writeTo(a, webSocketFrame);
-  chunk.supersede();
-  assert.equal(pool.freeBytes, 0);
+  assert.equal(chunk.supersede(), false);
   await a.complete();
+  assert.equal(chunk.releaseUnheld(), true);
   assert.ok(pool.freeBytes > 0);
 });
 
@@ -108,6 +109,7 @@ test('a write after the bytes went back encodes the chunk again, and the newer c
   old.writeTo(sink, webSocketFrame);
   old.supersede();
   await sink.complete();
+  assert.equal(old.releaseUnheld(), true);
   const newer = jpeg(pool, 2, 40_000, 0x22);
   newer.writeTo(sink, webSocketFrame);
   // A viewer that unsubscribed and came back still held the old frame.
@@ -132,6 +134,7 @@ test('a format that returns memory other than what it was given never puts that 
   chunk.writeTo(sink, passThrough);
   chunk.supersede();
   await sink.complete();
+  assert.equal(chunk.releaseUnheld(), true);
   assert.equal(pool.freeBytes, 0);
 });
 
@@ -143,6 +146,7 @@ test('bytes handed out by as() are never reused', async () => {
   chunk.writeTo(sink, mjpegPart);
   chunk.supersede();
   await sink.complete();
+  assert.equal(chunk.releaseUnheld(), true);
   assert.equal(pool.freeBytes, 0);
   assert.equal(kept.length, mjpegPart.encode(chunk, (bytes) => Buffer.allocUnsafe(bytes)).length);
 });
