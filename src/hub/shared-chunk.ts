@@ -97,7 +97,7 @@ export class SharedChunk {
   private encoding(format: ChunkFormat): Encoding {
     const kept = this.encoded.get(format);
     if (kept !== undefined) return kept;
-    // Once superseded the chunk is no longer tracked by the hub, so new bytes for it stay outside the pool.
+    // Bytes first made after supersede() stay outside the pool: the hub may already have stopped asking about this chunk.
     const pool = this.superseded ? undefined : this.pool;
     let taken: Buffer | undefined;
     const bytes = format.encode(this, pool === undefined ? allocateUnpooled : (length) => (taken = pool.take(length)));

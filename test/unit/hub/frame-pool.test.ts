@@ -39,12 +39,21 @@ class HeldWritable extends Writable {
 const jpeg = (pool: FramePool, sequence: number, bytes: number, fill = sequence & 0xff) =>
   new SharedChunk(ChunkKind.Jpeg, sequence, sequence * 1000, Buffer.alloc(bytes, fill), false, undefined, pool);
 
-/** The 16-byte header's sequence and the payload of a WebSocket frame as encodeHeader and websocket-frame.ts write it. */
-function readFrame(frame: Buffer): { sequence: number; payload: Buffer } {
-  const headerAt = frame[1] === 126 ? 4 : frame[1] === 127 ? 10 : 2;
-  const decoded = decodeHeader(frame.subarray(headerAt));
+/** The WebSocket frame (as websocket-frame.ts writes it) starting at `at`: its size on the wire, sequence and payload. */
+function readFrame(stream: Buffer, at = 0): { frameBytes: number; sequence: number; payload: Buffer } {
+  const lengthCode = stream[at + 1]!;
+  const headerBytes = lengthCode === 126 ? 4 : lengthCode === 127 ? 10 : 2;
+  const length =
+    lengthCode === 126 ? stream.readUInt16BE(at + 2) : lengthCode === 127 ? Number(stream.readBigUInt64BE(at + 2)) : lengthCode;
+  assert.ok(at + headerBytes + length <= stream.length, 'no frame cut short');
+  const decoded = decodeHeader(stream.subarray(at + headerBytes));
   assert.ok(decoded.ok);
-  return { sequence: decoded.header.sequence, payload: frame.subarray(headerAt + HEADER_BYTES) };
+  const end = at + headerBytes + length;
+  return {
+    frameBytes: headerBytes + length,
+    sequence: decoded.header.sequence,
+    payload: stream.subarray(at + headerBytes + HEADER_BYTES, end),
+  };
 }
 
 test('take gives exactly the bytes asked; memory given back is reused by the next take it fits', () => {
@@ -234,18 +243,13 @@ function parseFrames(stream: Buffer): number[] {
   const sequences: number[] = [];
   let at = 0;
   while (at < stream.length) {
-    const lengthCode = stream[at + 1]!;
-    const headerBytes = lengthCode === 126 ? 4 : lengthCode === 127 ? 10 : 2;
-    const length =
-      lengthCode === 126 ? stream.readUInt16BE(at + 2) : lengthCode === 127 ? Number(stream.readBigUInt64BE(at + 2)) : lengthCode;
-    assert.ok(at + headerBytes + length <= stream.length, 'no frame cut short');
-    const { sequence, payload } = readFrame(stream.subarray(at, at + headerBytes + length));
+    const { frameBytes, sequence, payload } = readFrame(stream, at);
     assert.ok(
       payload.every((byte) => byte === (sequence & 0xff)),
       `frame ${sequence} carries its own bytes`,
     );
     sequences.push(sequence);
-    at += headerBytes + length;
+    at += frameBytes;
   }
   return sequences;
 }
