@@ -23,6 +23,8 @@ const SHORT_RUN = [
   '320x240',
   '--fps',
   '15',
+  '--rounds',
+  '1',
 ];
 const RUN_TIMEOUT_MS = 180_000;
 /** The C floor is built at bench time; it joins the WebSocket run where a compiler and libcrypto headers are installed. */
@@ -40,6 +42,7 @@ interface Report {
       loopDelayMs?: { p99: number; max: number } | null;
     }
   >;
+  rounds: Record<string, Array<{ cpuPerMessageUs?: number }>>;
   ratios: { floor: { cpuPerMessage: number | null; p99Latency: number; rssPeak: number } | null };
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
@@ -78,9 +81,17 @@ test('a short WebSocket bench run reports every server, the ratios and the targe
   assertShape(stdout, report, servers);
 });
 
-test('a short MJPEG bench run reports every server, the ratios and the targets', async () => {
-  const { stdout, report } = await runBench<Report>([...SHORT_RUN, '--transport', 'mjpeg'], RUN_TIMEOUT_MS);
+test('a short MJPEG bench run in two rounds reports every server, each round and the targets', async () => {
+  const { stdout, report } = await runBench<Report>([...SHORT_RUN, '--transport', 'mjpeg', '--rounds', '2'], RUN_TIMEOUT_MS);
   assertShape(stdout, report, ['wscam', 'floor', 'baseline']);
+  for (const name of ['wscam', 'floor', 'baseline']) {
+    assert.equal(report.rounds[name]?.length, 2, `${name}: two rounds`);
+    assert.ok(
+      report.rounds[name]!.some((round) => round.cpuPerMessageUs === report.results[name]!.cpuPerMessageUs),
+      `${name}: the table shows one of its rounds`,
+    );
+  }
+  assert.match(stdout, /CPU µs per message, rounds 1-2/);
 });
 
 test('a short bench run with the ffmpeg source feeds wscam and the floor from the same ffmpeg command', async () => {
