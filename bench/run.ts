@@ -64,6 +64,9 @@ interface BenchOptions {
  */
 const DEFAULT_ROUNDS = 3;
 
+/** From the full GC once frames flow to the window: past the memory reducer's collections that follow it (~8 s). */
+const DEFAULT_WARMUP_SECONDS = 12;
+
 /** --sweep: fast viewers per point. */
 const SWEEP_VIEWERS = [1, 5, 20, 50, 100, 200];
 
@@ -126,7 +129,7 @@ function parseOptions(argv: string[]): BenchOptions {
       clients: { type: 'string' },
       stalled: { type: 'string' },
       seconds: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '3' },
+      warmup: { type: 'string' },
       fps: { type: 'string' },
       size: { type: 'string' },
       out: { type: 'string' },
@@ -181,7 +184,7 @@ function parseOptions(argv: string[]): BenchOptions {
     clients: integer('clients', values.clients, profile.clients, 1),
     stalled: integer('stalled', values.stalled, profile.stalled, 0),
     seconds: integer('seconds', values.seconds, 20, 1),
-    warmup: integer('warmup', values.warmup, 3, 0),
+    warmup: integer('warmup', values.warmup, DEFAULT_WARMUP_SECONDS, 0),
     fps: integer('fps', values.fps, profile.fps, 1),
     width: Number(size[1]),
     height: Number(size[2]),
@@ -520,7 +523,31 @@ async function scrapeLoopDelay(port: number): Promise<{ p99: number; max: number
   }
 }
 
-async function measure(name: ServerName, options: BenchOptions): Promise<ServerResult> {
+/** Starts the windows of servers measured side by side at one moment; a server that fails before it gets there withdraws. */
+class WindowStart {
+  private readonly arrived: Array<() => void> = [];
+
+  constructor(private expected: number) {}
+
+  arrive(): Promise<void> {
+    const started = new Promise<void>((start) => this.arrived.push(start));
+    this.release();
+    return started;
+  }
+
+  withdraw(): void {
+    this.expected -= 1;
+    this.release();
+  }
+
+  private release(): void {
+    if (this.arrived.length < this.expected) return;
+    for (const start of this.arrived.splice(0)) start();
+  }
+}
+
+async function measure(name: ServerName, options: BenchOptions, windowStart = new WindowStart(1)): Promise<ServerResult> {
+  let arrived = false;
   const workDir = mkdtempSync(join(tmpdir(), `wscam-bench-${name}-`));
   let server: StartedServer | undefined;
   let viewers: ViewersProcess | undefined;
@@ -560,14 +587,17 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
       cpu();
       await sleep(250);
     }
-    // Same treatment for every server: drop what rendering the test loop left on the heap.
-    server.child.kill('SIGUSR2');
-    progress(`${name}: frames flowing, full GC, warm-up ${options.warmup} s`);
-    await sleep(options.warmup * 1000);
-
-    // A full GC right before the window and right after it, so RSS start/end compare live memory.
+    // Same treatment for every server: drop what rendering the test loop left on the heap, then take
+    // RSS start as live memory (end is taken after another full GC).
     server.child.kill('SIGUSR2');
     await sleep(GC_SETTLE_MS);
+    const rssStart = rssBytes(pid) ?? 0;
+    // The window starts no sooner than V8's memory reducer is done with the collections that follow a
+    // full GC (~8 s later), which would also throw away optimized code and have it compiled again.
+    progress(`${name}: frames flowing, full GC, warm-up ${options.warmup} s`);
+    await sleep(options.warmup * 1000);
+    arrived = true;
+    await windowStart.arrive();
     // Resets the daemon's loop-delay histogram, before the window so the scrape's own CPU is not counted.
     if (name === 'wscam') await scrapeLoopDelay(server.port);
     const viewersPid = viewers.child.pid!;
@@ -578,9 +608,9 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
     const wallStart = performance.now();
     const monotonicStartUs = monotonicMicros();
     await viewers.request({ cmd: 'start' }, 'started');
-    const rssStart = rssBytes(pid) ?? 0;
-    let rssPeak = rssStart;
-    const rssTimeline: Array<[number, number]> = [[0, Math.round(rssStart / 1024)]];
+    const rssAtWindow = rssBytes(pid) ?? 0;
+    let rssPeak = rssAtWindow;
+    const rssTimeline: Array<[number, number]> = [[0, Math.round(rssAtWindow / 1024)]];
     progress(`${name}: measuring ${options.seconds} s`);
     const endAt = wallStart + options.seconds * 1000;
     while (performance.now() < endAt) {
@@ -652,6 +682,7 @@ async function measure(name: ServerName, options: BenchOptions): Promise<ServerR
       loopDelayMs,
     };
   } catch (error) {
+    if (!arrived) windowStart.withdraw();
     return { server: name, error: (error as Error).message };
   } finally {
     await viewers?.stop();
@@ -759,19 +790,32 @@ interface Comparison {
 /** Each server's windows, in the order they were taken; a server that failed has its one failed window. */
 type Rounds = Partial<Record<ServerName, ServerResult[]>>;
 
-/** Every server measured options.rounds times, in turns, the order reversed each round so neither goes first every time. */
+/**
+ * wscam and the floor are measured side by side, each with its own viewers process, their windows started at
+ * one moment: whatever else the shared machine does then weighs on both alike. The other references run alone.
+ */
+function measuringGroups(only: ServerName[]): ServerName[][] {
+  const together: ServerName[] = only.filter((name) => name === 'wscam' || name === 'floor');
+  return [...(together.length > 0 ? [together] : []), ...only.filter((name) => !together.includes(name)).map((name) => [name])];
+}
+
+/** Every group measured options.rounds times, in turns, the order reversed each round so no group goes first every time. */
 async function measureRounds(options: BenchOptions, label = ''): Promise<Rounds> {
   const rounds: Rounds = {};
+  const groups = measuringGroups(options.only);
   for (let round = 0; round < options.rounds; round += 1) {
-    const order = round % 2 === 0 ? options.only : [...options.only].reverse();
-    for (const name of order) {
-      if (rounds[name]?.[0]?.error) continue;
-      if (options.rounds > 1) progress(`${label}round ${round + 1}/${options.rounds}: ${name}`);
-      const result = await measure(name, options);
-      if (result.error) {
-        progress(`${name}: ERROR ${result.error}`);
-        rounds[name] = [result];
-      } else (rounds[name] ??= []).push(result);
+    for (const group of round % 2 === 0 ? groups : [...groups].reverse()) {
+      const names = group.filter((name) => !rounds[name]?.[0]?.error);
+      if (names.length === 0) continue;
+      if (options.rounds > 1) progress(`${label}round ${round + 1}/${options.rounds}: ${names.join(' + ')}`);
+      const windowStart = new WindowStart(names.length);
+      const results = await Promise.all(names.map((name) => measure(name, options, windowStart)));
+      for (const result of results) {
+        if (result.error) {
+          progress(`${result.server}: ERROR ${result.error}`);
+          rounds[result.server] = [result];
+        } else (rounds[result.server] ??= []).push(result);
+      }
     }
   }
   return rounds;
