@@ -1,12 +1,16 @@
 import { getHeapSpaceStatistics } from 'node:v8';
+import { tuneJit } from '../src/daemon/jit-tuning.js';
 
 /**
  * Preloaded into each measured server (`node --expose-gc --import …/gc-preload.js`): SIGUSR2 runs two
  * full garbage collections, then writes what the memory is made of as one JSON line to stderr
- * (`benchMemory`). run.ts sends it to all three servers at the same points, once frames flow and at
- * the window's start and end, so the garbage left from rendering the test loop (tens of MB, freed
- * whenever V8 gets to it) does not decide the RSS figures. Nothing else in the server changes.
+ * (`benchMemory`). run.ts sends it to every server at the same points, once frames flow (before the
+ * warm-up) and at the window's end, so the garbage left from rendering the test loop (tens of MB, freed
+ * whenever V8 gets to it) does not decide the RSS figures. It also applies the daemon's JIT settings
+ * (jit-tuning.ts), so every server runs under the same V8 settings. Nothing else in the server changes.
  */
+tuneJit();
+
 const collect = (globalThis as { gc?: () => void }).gc;
 const MB = 2 ** 20;
 

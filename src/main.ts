@@ -2,6 +2,7 @@
 import { checkConfigCommand, parseCommandLine, USAGE } from './cli.js';
 import { chooseConfigPath } from './config/load.js';
 import { runDaemon } from './daemon/daemon.js';
+import { tuneJit } from './daemon/jit-tuning.js';
 import { EXIT_BAD_CONFIG, EXIT_FATAL, EXIT_OK } from './exit-codes.js';
 import { describeBug } from './describe-error.js';
 
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
       return runHashPasswordCommand(process.stdin, process.stdout, process.stderr);
     }
     case 'daemon':
+      tuneJit();
       return runDaemon({ configPath: chooseConfigPath(command.configFlag, process.env), overrides: command.overrides }, process.env);
   }
 }
