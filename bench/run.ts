@@ -936,7 +936,7 @@ function printTable(rounds: Rounds, comparison: Comparison, options: BenchOption
       ? ([
           [
             `  CPU µs per message, rounds 1-${options.rounds}`,
-            (r) => rounds[r.server]!.map((round) => round.cpuPerMessageUs!.toFixed(0)).join(' / '),
+            (r) => rounds[r.server]!.map((round) => round.cpuPerMessageUs!.toPrecision(3)).join(' / '),
           ],
         ] as Array<[string, (result: ServerResult) => string]>)
       : []),
