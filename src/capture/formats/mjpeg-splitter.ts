@@ -140,7 +140,14 @@ export class MjpegSplitter {
           break;
         }
         case Entropy: {
-          const ff = buf.indexOf(0xff, i);
+          let ff = buf.indexOf(0xff, i);
+          // Stuffed FF00 and restart markers (one in a few hundred bytes of scan data) are skipped right here,
+          // by native search, rather than each taking a round through the state machine.
+          while (ff >= 0 && ff + 1 < n) {
+            const b = buf[ff + 1]!;
+            if (b !== 0x00 && (b < 0xd0 || b > 0xd7)) break;
+            ff = buf.indexOf(0xff, ff + 2);
+          }
           if (ff < 0) {
             i = n;
           } else {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { packagePath } from '../../../src/package-root.js';
 import { runBench } from '../../helpers/bench.js';
 
 /**
@@ -98,4 +99,14 @@ test('a short bench run with the ffmpeg source feeds wscam and the floor from th
   const { stdout, report } = await runBench<Report>([...SHORT_RUN, '--source', 'ffmpeg', '--only', 'wscam,floor'], RUN_TIMEOUT_MS);
   assertShape(stdout, report, ['wscam', 'floor']);
   assert.match(stdout, /transport ws, source ffmpeg/);
+});
+
+test('the splitter micro-benchmark cuts a real ffmpeg stream and reports its speed against the target', () => {
+  const run = spawnSync(process.execPath, [packagePath('build', 'bench', 'splitter-speed.js'), '--size', '320x240', '--seconds', '0.2'], {
+    encoding: 'utf8',
+    timeout: RUN_TIMEOUT_MS,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /MjpegSplitter \(marker walk\): +\d+\.\d\d GB\/s/);
+  assert.match(run.stdout, /^ {2}(MET |MISS) {2}splitter ≥ 1 GB\/s/m);
 });
