@@ -546,7 +546,7 @@ class WindowStart {
   }
 }
 
-async function measure(name: ServerName, options: BenchOptions, windowStart = new WindowStart(1)): Promise<ServerResult> {
+async function measure(name: ServerName, options: BenchOptions, windowStart: WindowStart): Promise<ServerResult> {
   let arrived = false;
   const workDir = mkdtempSync(join(tmpdir(), `wscam-bench-${name}-`));
   let server: StartedServer | undefined;

@@ -1,15 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { MjpegSplitter } from '../src/capture/formats/mjpeg-splitter.js';
+import { videoArgs } from '../src/capture/process/ffmpeg-args.js';
+import { ConfigSchema } from '../src/config/schema.js';
 
 /**
- * How fast the daemon's MJPEG splitter cuts a real ffmpeg MJPEG stream (testsrc2, the bench's camera
- * stand-in), fed in 64 KiB pipe-sized chunks, against a bare indexOf cut at each EOI (the references'
+ * How fast the daemon's MJPEG splitter cuts a real ffmpeg MJPEG stream (testsrc2 through the daemon's own
+ * capture arguments, the bench's camera stand-in), fed in 64 KiB pipe-sized chunks, against a bare indexOf cut at each EOI (the references'
  * way). Target: ≥ 1 GB/s on x86. Usage: node build/bench/splitter-speed.js [--size 1280x720] [--seconds 2]
  */
 
 const PIPE_CHUNK_BYTES = 64 * 1024;
 const STREAM_SECONDS = 3;
+const FPS = 30;
 const TARGET_BYTES_PER_SECOND = 1e9;
 const EOI = Buffer.from([0xff, 0xd9]);
 
@@ -17,25 +20,19 @@ const { values } = parseArgs({ options: { size: { type: 'string', default: '1280
 const seconds = Number(values.seconds);
 if (!/^\d+x\d+$/.test(values.size) || !(seconds > 0)) throw new Error('usage: --size WxH --seconds S');
 
-const ffmpeg = spawnSync(
-  'ffmpeg',
-  [
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${values.size}:rate=30`,
-    '-t',
-    String(STREAM_SECONDS),
-    '-q:v',
-    '5',
-    '-f',
-    'mjpeg',
-    'pipe:1',
-  ],
-  { maxBuffer: 1 << 30, timeout: 120_000 },
-);
+const [width, height] = values.size.split('x').map(Number) as [number, number];
+// The daemon's own capture command for an ffmpeg source (as the bench's --source ffmpeg runs it), for a few seconds.
+const video = ConfigSchema.parse({
+  video: {
+    source: 'ffmpeg',
+    input: ['-t', String(STREAM_SECONDS), '-f', 'lavfi', '-i', `testsrc2=size=${values.size}:rate=${FPS}`],
+    width,
+    height,
+    fps: FPS,
+    quality: 80,
+  },
+}).video;
+const ffmpeg = spawnSync('ffmpeg', videoArgs(video, 'mjpeg'), { maxBuffer: 1 << 30, timeout: 120_000 });
 if (ffmpeg.status !== 0) throw new Error(`ffmpeg failed: ${ffmpeg.stderr?.toString() ?? ffmpeg.error?.message}`);
 const stream = ffmpeg.stdout;
 const chunks: Buffer[] = [];
